@@ -1,0 +1,154 @@
+package zone
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/benbjohnson/immutable"
+)
+
+// View is an immutable snapshot of every zone. The zero value is not usable;
+// start from Empty.
+type View struct {
+	zones *immutable.Map[string, *Zone]
+}
+
+// Empty returns a View with no zones.
+func Empty() *View {
+	return &View{zones: immutable.NewMap[string, *Zone](stringHasher{})}
+}
+
+// Zones returns every zone, sorted by name.
+func (v *View) Zones() []*Zone {
+	out := make([]*Zone, 0, v.zones.Len())
+	it := v.zones.Iterator()
+	for !it.Done() {
+		_, z, _ := it.Next()
+		out = append(out, z)
+	}
+	slices.SortFunc(out, func(a, b *Zone) int { return compareNames(a.name, b.name) })
+	return out
+}
+
+// Len returns the number of zones.
+func (v *View) Len() int { return v.zones.Len() }
+
+// Zone returns the zone whose apex is name (any case, trailing dot optional),
+// or nil.
+func (v *View) Zone(name string) *Zone {
+	name = lower(name)
+	if name == "" || name[len(name)-1] != '.' {
+		name += "."
+	}
+	z, _ := v.zones.Get(name)
+	return z
+}
+
+// FindZone returns the closest enclosing zone of qname (any case), or nil
+// when resolvx is not authoritative for it.
+func (v *View) FindZone(qname string) *Zone {
+	for name := lower(qname); name != ""; name = parentName(name) {
+		if z, ok := v.zones.Get(name); ok {
+			return z
+		}
+	}
+	return nil
+}
+
+// CreateZone returns a View with a new, empty zone.
+func (v *View) CreateZone(name string, soa SOA, index uint64) (*View, error) {
+	apex, err := CanonicalName(name)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := v.zones.Get(apex); ok {
+		return nil, fmt.Errorf("%w: zone %s", ErrExists, apex)
+	}
+	if soa, err = ValidateSOA(soa); err != nil {
+		return nil, err
+	}
+	return &View{zones: v.zones.Set(apex, newZone(apex, soa, index))}, nil
+}
+
+// DeleteZone returns a View without the zone.
+func (v *View) DeleteZone(name string) (*View, error) {
+	z := v.Zone(name)
+	if z == nil {
+		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, printable(name))
+	}
+	return &View{zones: v.zones.Delete(z.name)}, nil
+}
+
+// SetSOA returns a View in which the zone has new SOA settings.
+func (v *View) SetSOA(name string, soa SOA, index uint64) (*View, error) {
+	z := v.Zone(name)
+	if z == nil {
+		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, printable(name))
+	}
+	soa, err := ValidateSOA(soa)
+	if err != nil {
+		return nil, err
+	}
+	c := *z
+	c.soa = soa
+	return &View{zones: v.zones.Set(z.name, c.withSerial(index))}, nil
+}
+
+// Apply returns a View with the changes applied to one zone, all of them or
+// none: the first failing change rejects the whole set and v is unchanged.
+func (v *View) Apply(zoneName string, changes []Change, index uint64) (*View, error) {
+	z := v.Zone(zoneName)
+	if z == nil {
+		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, printable(zoneName))
+	}
+	e := editZone(z)
+	for i, c := range changes {
+		if err := e.apply(c); err != nil {
+			if len(changes) == 1 {
+				return nil, err
+			}
+			return nil, fmt.Errorf("change %d of %d: %w", i+1, len(changes), err)
+		}
+	}
+	return &View{zones: v.zones.Set(z.name, e.finish(z.soa, z.created, index))}, nil
+}
+
+// Replace returns a View in which the zone holds exactly recs (an import).
+// Every record needs an ID. All or nothing.
+func (v *View) Replace(zoneName string, recs []Record, index uint64) (*View, error) {
+	z := v.Zone(zoneName)
+	if z == nil {
+		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, printable(zoneName))
+	}
+	nz, err := BuildZone(z.name, z.soa, z.created, index, recs)
+	if err != nil {
+		return nil, err
+	}
+	return &View{zones: v.zones.Set(z.name, nz)}, nil
+}
+
+// PutZone returns a View holding the given zone as it is, replacing any zone
+// of that name (used to restore snapshots).
+func (v *View) PutZone(z *Zone) *View {
+	return &View{zones: v.zones.Set(z.name, z)}
+}
+
+// BuildZone builds a whole zone from records in one pass (imports, snapshot
+// restores). created and index are the Raft indexes of its creation and last
+// change.
+func BuildZone(name string, soa SOA, created, index uint64, recs []Record) (*Zone, error) {
+	apex, err := CanonicalName(name)
+	if err != nil {
+		return nil, err
+	}
+	if soa, err = ValidateSOA(soa); err != nil {
+		return nil, err
+	}
+	e := buildZone(apex)
+	for i, r := range recs {
+		if err := e.add(r); err != nil {
+			return nil, fmt.Errorf("record %d of %d (%s %s): %w", i+1, len(recs), printable(r.Name), printable(r.Type), err)
+		}
+	}
+	return e.finish(soa, created, index), nil
+}
