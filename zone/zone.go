@@ -16,8 +16,8 @@ const soaID = "\x00soa"
 type Zone struct {
 	name    string
 	soa     SOA
-	index   uint64 // Raft index of the zone's last change; the serial derives from it
-	created uint64 // Raft index that created the zone
+	index   uint64                         // Raft index of the zone's last change; the serial derives from it
+	created uint64                         // Raft index that created the zone
 	records *immutable.Map[string, Record] // by ID
 	nodes   *immutable.Map[string, *Node]  // by owner name
 	soaRR   *dns.SOA
