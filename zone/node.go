@@ -82,10 +82,13 @@ func (n *Node) withRR(id string, rr dns.RR) *Node {
 	if !found {
 		c.sets = slices.Insert(c.sets, i, rrset{typ: t})
 	}
+	// Keep records ordered by ID, so that a node's RRset has the same order
+	// whatever history built it (log replay or snapshot restore).
 	s := c.sets[i]
-	s.ids = append(slices.Clip(s.ids), id)
-	s.ttls = append(slices.Clip(s.ttls), rr.Header().Ttl)
-	s.rrs = append(slices.Clip(s.rrs), rr)
+	j, _ := slices.BinarySearch(s.ids, id)
+	s.ids = slices.Insert(slices.Clip(s.ids), j, id)
+	s.ttls = slices.Insert(slices.Clip(s.ttls), j, rr.Header().Ttl)
+	s.rrs = slices.Insert(slices.Clip(s.rrs), j, rr)
 	c.sets[i] = s.normalised()
 	return c
 }

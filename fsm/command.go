@@ -1,0 +1,97 @@
+package fsm
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/resolvx/resolvx/gtm"
+	"github.com/resolvx/resolvx/zone"
+)
+
+// Version is the command encoding this build writes. Apply accepts every
+// version up to it; a newer entry (from a newer build) is rejected, not
+// guessed at.
+const Version = 1
+
+// Op names a command.
+type Op string
+
+// The commands.
+const (
+	OpCreateZone     Op = "zone.create"
+	OpDeleteZone     Op = "zone.delete"
+	OpSetSOA         Op = "zone.set_soa"
+	OpChangeRecords  Op = "records.change"
+	OpReplaceRecords Op = "records.replace"
+	OpPutPolicy      Op = "policy.put"
+	OpDeletePolicy   Op = "policy.delete"
+)
+
+// Command is the envelope of every Raft log entry the FSM understands.
+type Command struct {
+	V    int             `json:"v"`
+	Op   Op              `json:"op"`
+	Data json.RawMessage `json:"data"`
+}
+
+// CreateZone creates an empty zone.
+type CreateZone struct {
+	Name string   `json:"name"`
+	SOA  zone.SOA `json:"soa"`
+}
+
+// DeleteZone removes a zone and its records and policies.
+type DeleteZone struct {
+	Name string `json:"name"`
+}
+
+// SetSOA changes a zone's SOA settings.
+type SetSOA struct {
+	Zone string   `json:"zone"`
+	SOA  zone.SOA `json:"soa"`
+}
+
+// ChangeRecords applies an atomic change set to one zone.
+type ChangeRecords struct {
+	Zone    string        `json:"zone"`
+	Changes []zone.Change `json:"changes"`
+}
+
+// ReplaceRecords replaces every record of a zone (a zone import). SOA, when
+// set, replaces the zone's SOA settings in the same step.
+type ReplaceRecords struct {
+	Zone    string        `json:"zone"`
+	Records []zone.Record `json:"records"`
+	SOA     *zone.SOA     `json:"soa,omitempty"`
+}
+
+// PutPolicy creates or replaces a GTM policy.
+type PutPolicy struct {
+	Policy gtm.Policy `json:"policy"`
+}
+
+// DeletePolicy removes a GTM policy.
+type DeletePolicy struct {
+	Name string `json:"name"`
+}
+
+// Encode builds the log entry for op with payload data.
+func Encode(op Op, data any) ([]byte, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("fsm: encode %s: %w", op, err)
+	}
+	return json.Marshal(Command{V: Version, Op: op, Data: raw})
+}
+
+// Decode reads a log entry's envelope.
+func Decode(b []byte) (Command, error) {
+	var c Command
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("%w: undecodable command: %v", ErrBadCommand, err)
+	}
+	if c.V < 1 || c.V > Version {
+		return c, fmt.Errorf("%w: command version %d is not supported by this build (supports 1..%d)", ErrBadCommand, c.V, Version)
+	}
+	return c, nil
+}

@@ -1,0 +1,192 @@
+package fsm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+	"github.com/resolvx/resolvx/zone"
+)
+
+// FSM implements raft.FSM over State.
+type FSM struct {
+	state  atomic.Pointer[State]
+	logger *slog.Logger
+
+	mu      sync.Mutex
+	applied chan struct{} // closed and replaced after every apply
+}
+
+// New returns an FSM holding the empty state.
+func New(logger *slog.Logger) *FSM {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	f := &FSM{logger: logger, applied: make(chan struct{})}
+	f.state.Store(emptyState())
+	return f
+}
+
+// State returns the current applied state. Never nil.
+func (f *FSM) State() *State { return f.state.Load() }
+
+// View returns the current zones for the DNS server.
+func (f *FSM) View() *zone.View { return f.state.Load().Zones }
+
+// AppliedIndex returns the index of the last applied log entry.
+func (f *FSM) AppliedIndex() uint64 { return f.state.Load().Index }
+
+// WaitApplied returns once the FSM has applied index, or when ctx ends.
+func (f *FSM) WaitApplied(ctx context.Context, index uint64) error {
+	for {
+		f.mu.Lock()
+		ch := f.applied
+		f.mu.Unlock()
+		if f.AppliedIndex() >= index {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for index %d (applied %d): %w", index, f.AppliedIndex(), ctx.Err())
+		}
+	}
+}
+
+// publish makes s the current state and wakes the waiters.
+func (f *FSM) publish(s *State) {
+	f.state.Store(s)
+	f.mu.Lock()
+	close(f.applied)
+	f.applied = make(chan struct{})
+	f.mu.Unlock()
+}
+
+// Apply applies one log entry. It returns nil, or the error that rejected the
+// command (deterministically: every node rejects it alike).
+func (f *FSM) Apply(l *raft.Log) any {
+	cur := f.state.Load()
+	if l.Type != raft.LogCommand {
+		f.publish(withIndex(cur, l.Index))
+		return nil
+	}
+	next, err := apply(cur, l.Data, l.Index)
+	if err != nil {
+		f.logger.Debug("command rejected", "index", l.Index, "err", err)
+		f.publish(withIndex(cur, l.Index))
+		return err
+	}
+	f.publish(next)
+	return nil
+}
+
+func withIndex(s *State, index uint64) *State {
+	c := *s
+	c.Index = index
+	return &c
+}
+
+// apply computes the state after command b at index. It is a pure function.
+func apply(s *State, b []byte, index uint64) (*State, error) {
+	cmd, err := Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	next := *s
+	next.Index = index
+	switch cmd.Op {
+	case OpCreateZone:
+		var c CreateZone
+		if err = decodeData(cmd, &c); err == nil {
+			next.Zones, err = s.Zones.CreateZone(c.Name, c.SOA, index)
+		}
+	case OpDeleteZone:
+		var c DeleteZone
+		if err = decodeData(cmd, &c); err == nil {
+			if next.Zones, err = s.Zones.DeleteZone(c.Name); err == nil {
+				name, _ := zone.CanonicalName(c.Name)
+				next.policies = s.withoutZonePolicies(name)
+			}
+		}
+	case OpSetSOA:
+		var c SetSOA
+		if err = decodeData(cmd, &c); err == nil {
+			next.Zones, err = s.Zones.SetSOA(c.Zone, c.SOA, index)
+		}
+	case OpChangeRecords:
+		var c ChangeRecords
+		if err = decodeData(cmd, &c); err == nil {
+			next.Zones, err = s.Zones.Apply(c.Zone, c.Changes, index)
+		}
+	case OpReplaceRecords:
+		var c ReplaceRecords
+		if err = decodeData(cmd, &c); err == nil {
+			next.Zones, err = replaceRecords(s.Zones, c, index)
+		}
+	case OpPutPolicy:
+		var c PutPolicy
+		if err = decodeData(cmd, &c); err == nil {
+			var ns *State
+			if ns, err = s.withPolicy(c.Policy); err == nil {
+				next.policies = ns.policies
+			}
+		}
+	case OpDeletePolicy:
+		var c DeletePolicy
+		if err = decodeData(cmd, &c); err == nil {
+			if _, ok := s.policies.Get(c.Name); !ok {
+				err = fmt.Errorf("%w: policy %s", zone.ErrNotFound, c.Name)
+			} else {
+				next.policies = s.policies.Delete(c.Name)
+			}
+		}
+	default:
+		err = fmt.Errorf("%w: unknown command %q", ErrBadCommand, cmd.Op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &next, nil
+}
+
+func replaceRecords(v *zone.View, c ReplaceRecords, index uint64) (*zone.View, error) {
+	if c.SOA == nil {
+		return v.Replace(c.Zone, c.Records, index)
+	}
+	withSOA, err := v.SetSOA(c.Zone, *c.SOA, index)
+	if err != nil {
+		return nil, err
+	}
+	return withSOA.Replace(c.Zone, c.Records, index)
+}
+
+func decodeData(cmd Command, dst any) error {
+	if err := json.Unmarshal(cmd.Data, dst); err != nil {
+		return fmt.Errorf("%w: command %s: %v", ErrBadCommand, cmd.Op, err)
+	}
+	return nil
+}
+
+// Snapshot captures the current state; persisting it runs concurrently with
+// later applies, which is safe because State is immutable.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	return &snapshot{state: f.state.Load()}, nil
+}
+
+// Restore replaces the state with a snapshot's.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	s, err := readSnapshot(rc)
+	if err != nil {
+		return fmt.Errorf("fsm: restore: %w", err)
+	}
+	f.publish(s)
+	return nil
+}
+
+var _ raft.FSM = (*FSM)(nil)

@@ -1,0 +1,183 @@
+package gtm
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ErrInvalid marks a policy that does not validate. It carries the API's
+// error code.
+var ErrInvalid = &codeError{code: "VALIDATION_ERROR", msg: "invalid policy"}
+
+type codeError struct{ code, msg string }
+
+func (e *codeError) Error() string { return e.msg }
+func (e *codeError) Code() string  { return e.code }
+
+// Kind is how a policy chooses endpoints.
+type Kind string
+
+// The policy kinds.
+const (
+	Weighted   Kind = "weighted"
+	Failover   Kind = "failover"
+	Geographic Kind = "geographic"
+	Latency    Kind = "latency"
+	Multivalue Kind = "multivalue"
+)
+
+// Policy binds the owner Record in Zone to endpoints chosen by Type.
+type Policy struct {
+	Name        string       `json:"name"`
+	Zone        string       `json:"zone"`
+	Record      string       `json:"record"`
+	Type        Kind         `json:"type"`
+	TTL         uint32       `json:"ttl"`
+	Endpoints   []Endpoint   `json:"endpoints"`
+	HealthCheck *HealthCheck `json:"health_check,omitempty"`
+	// Fallback applies when no endpoint is healthy: "all" (fail open, the
+	// default), "nodata", or the ID of one endpoint.
+	Fallback   string `json:"fallback,omitempty"`
+	MaxAnswers int    `json:"max_answers,omitempty"`
+}
+
+// Endpoint is one answer a policy can give.
+type Endpoint struct {
+	ID       string `json:"id"`
+	Address  string `json:"address"` // IPv4, IPv6, or a host name answered as CNAME
+	Weight   int    `json:"weight,omitempty"`
+	Priority int    `json:"priority,omitempty"`
+	Region   string `json:"region,omitempty"`
+	Disabled bool   `json:"disabled,omitempty"`
+}
+
+// HealthCheck says how endpoints are probed.
+type HealthCheck struct {
+	Type             string            `json:"type"` // http, https, tcp, dns
+	Port             int               `json:"port,omitempty"`
+	Path             string            `json:"path,omitempty"`
+	Method           string            `json:"method,omitempty"`
+	ExpectedStatus   int               `json:"expected_status,omitempty"`
+	ExpectedBody     string            `json:"expected_body,omitempty"`
+	Headers          map[string]string `json:"headers,omitempty"`
+	SkipTLSVerify    bool              `json:"skip_tls_verify,omitempty"`
+	Query            string            `json:"query,omitempty"`
+	RecordType       string            `json:"record_type,omitempty"`
+	ExpectedValue    string            `json:"expected_value,omitempty"`
+	Interval         Duration          `json:"interval,omitempty"`
+	Timeout          Duration          `json:"timeout,omitempty"`
+	Threshold        int               `json:"threshold,omitempty"`
+	HealthyThreshold int               `json:"healthy_threshold,omitempty"`
+}
+
+// Duration is a time.Duration that reads and writes JSON as "30s".
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Duration(d).String() + `"`), nil
+}
+
+// UnmarshalJSON reads "30s" or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if v, err := time.ParseDuration(s); err == nil {
+		*d = Duration(v)
+		return nil
+	}
+	var secs int64
+	if _, err := fmt.Sscan(s, &secs); err != nil {
+		return fmt.Errorf("duration %q: use a value such as \"30s\"", s)
+	}
+	*d = Duration(time.Duration(secs) * time.Second)
+	return nil
+}
+
+// Validate checks a policy on its own (not against the zones) and fills in
+// defaults. It returns the normalised policy.
+func Validate(p Policy) (Policy, error) {
+	bad := func(format string, a ...any) (Policy, error) {
+		return p, fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+	}
+	if p.Name == "" || len(p.Name) > 128 || strings.ContainsFunc(p.Name, func(r rune) bool { return r <= ' ' || r == '/' || r == 0x7f }) {
+		return bad("name must be 1..128 printable characters without spaces or '/'")
+	}
+	switch p.Type {
+	case Weighted, Failover, Geographic, Latency, Multivalue:
+	default:
+		return bad("type %q is not one of weighted, failover, geographic, latency, multivalue", p.Type)
+	}
+	if len(p.Endpoints) == 0 {
+		return bad("a %s policy needs at least one endpoint", p.Type)
+	}
+	if p.TTL > 2147483647 {
+		return bad("ttl %d is out of range", p.TTL)
+	}
+	ids := map[string]bool{}
+	totalWeight := 0
+	for i, e := range p.Endpoints {
+		if e.ID == "" {
+			return bad("endpoint %d has no id", i+1)
+		}
+		if ids[e.ID] {
+			return bad("endpoint id %q is used twice", e.ID)
+		}
+		ids[e.ID] = true
+		if e.Address == "" {
+			return bad("endpoint %q has no address", e.ID)
+		}
+		if e.Weight < 0 {
+			return bad("endpoint %q has a negative weight", e.ID)
+		}
+		totalWeight += e.Weight
+	}
+	if p.Type == Weighted && totalWeight == 0 {
+		return bad("a weighted policy needs at least one endpoint with a positive weight")
+	}
+	if p.Fallback != "" && p.Fallback != "all" && p.Fallback != "nodata" && !ids[p.Fallback] {
+		return bad("fallback %q is neither all, nodata nor an endpoint id", p.Fallback)
+	}
+	if p.MaxAnswers < 0 {
+		return bad("max_answers must not be negative")
+	}
+	if err := p.checkAddresses(); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// checkAddresses requires the endpoints of one policy to answer one record
+// type: all IPv4, all IPv6, or host names.
+func (p Policy) checkAddresses() error {
+	kinds := map[string]bool{}
+	for _, e := range p.Endpoints {
+		kinds[addressKind(e.Address)] = true
+	}
+	if len(kinds) > 1 {
+		ks := make([]string, 0, len(kinds))
+		for k := range kinds {
+			ks = append(ks, k)
+		}
+		slices.Sort(ks)
+		return fmt.Errorf("%w: endpoints mix %s addresses; use one policy per record type", ErrInvalid, strings.Join(ks, " and "))
+	}
+	return nil
+}
+
+func addressKind(a string) string {
+	ip, err := netip.ParseAddr(a)
+	switch {
+	case err != nil:
+		return "host name"
+	case ip.Is4():
+		return "IPv4"
+	}
+	return "IPv6"
+}
+
+// IsInvalid reports whether err is a policy validation error.
+func IsInvalid(err error) bool { return errors.Is(err, ErrInvalid) }
