@@ -18,6 +18,12 @@ type FSM struct {
 	state  atomic.Pointer[State]
 	logger *slog.Logger
 
+	// applyMu serialises Apply and Restore: raft calls them from one
+	// goroutine, but the cluster also replays committed entries from the
+	// local log at startup (so a restarted node serves its last state before
+	// it reaches anyone), and both may deliver the same index.
+	applyMu sync.Mutex
+
 	mu      sync.Mutex
 	applied chan struct{} // closed and replaced after every apply
 }
@@ -68,9 +74,16 @@ func (f *FSM) publish(s *State) {
 }
 
 // Apply applies one log entry. It returns nil, or the error that rejected the
-// command (deterministically: every node rejects it alike).
+// command (deterministically: every node rejects it alike). An entry at or
+// below the applied index was applied already (by the startup replay) and is
+// skipped: committed entries never change, so skipping is exact.
 func (f *FSM) Apply(l *raft.Log) any {
+	f.applyMu.Lock()
+	defer f.applyMu.Unlock()
 	cur := f.state.Load()
+	if l.Index <= cur.Index {
+		return nil
+	}
 	if l.Type != raft.LogCommand {
 		f.publish(withIndex(cur, l.Index))
 		return nil
@@ -181,6 +194,8 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 // Restore replaces the state with a snapshot's.
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
+	f.applyMu.Lock()
+	defer f.applyMu.Unlock()
 	s, err := readSnapshot(rc)
 	if err != nil {
 		return fmt.Errorf("fsm: restore: %w", err)

@@ -247,3 +247,16 @@ func TestWaitApplied(t *testing.T) {
 		t.Fatalf("cancelled wait: %v", err)
 	}
 }
+
+// Invariant: delivering an entry that was applied already (startup replay
+// racing raft's own apply) changes nothing, so both may deliver it.
+func TestApplySkipsAppliedEntries(t *testing.T) {
+	log := testLog(t, 9, 100)
+	a, b := New(nil), New(nil)
+	applyAll(t, a, log)
+	applyAll(t, b, log[:60])
+	applyAll(t, b, log) // 1..60 again, then 61..100
+	if !bytes.Equal(snapshotBytes(t, a), snapshotBytes(t, b)) {
+		t.Fatal("re-delivered entries changed the state")
+	}
+}
