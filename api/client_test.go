@@ -12,7 +12,9 @@ import (
 	"github.com/resolvx/resolvx/zone"
 )
 
-func ttl(n int64) *int64 { return &n }
+func ttl(n uint32) *uint32 { return &n }
+
+func prio(n uint16) *uint16 { return &n }
 
 // must returns a function that fails t on an error and returns the value:
 // must[T](t)(call()).
@@ -72,7 +74,7 @@ func TestClientHappyPath(t *testing.T) {
 	if ta.fsm.AppliedIndex() != idx {
 		t.Fatalf("index %d, applied %d", idx, ta.fsm.AppliedIndex())
 	}
-	mx := mustWrite[zone.Record](t)(c.CreateRecord(ctx, "example.com.", RecordRequest{Name: "@", Type: "MX", Value: "mail", Priority: 10})).v
+	mx := mustWrite[zone.Record](t)(c.CreateRecord(ctx, "example.com.", RecordRequest{Name: "@", Type: "MX", Value: "mail", Priority: prio(10)})).v
 	if mx.Name != "example.com." || mx.Value != "mail.example.com." || mx.Priority != 10 || mx.TTL != DefaultTTL {
 		t.Fatalf("MX with default TTL: %+v", mx)
 	}

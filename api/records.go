@@ -25,9 +25,9 @@ type RecordRequest struct {
 	Type  string `json:"type"`  // any case: "A", "mx"
 	Value string `json:"value"` // presentation format, without the priority
 	// TTL in seconds, 0..2147483647; nil means DefaultTTL.
-	TTL *int64 `json:"ttl,omitempty" want:"a number 0..2147483647"`
-	// Priority is the MX preference or the SRV priority.
-	Priority uint16 `json:"priority,omitempty"`
+	TTL *uint32 `json:"ttl,omitempty" want:"a number 0..2147483647"`
+	// Priority is the MX preference or the SRV priority; nil means 0.
+	Priority *uint16 `json:"priority,omitempty"`
 }
 
 // deletedRecord is the data of DELETE /zones/{zone}/records/{id}'s reply.
@@ -37,13 +37,15 @@ type deletedRecord struct {
 
 // decodeRecordRequest reads a record request strictly: the JSON must be one
 // object of the known fields with values of the right types, and the TTL
-// must be in range. Anything else is an INVALID_REQUEST error.
+// must be in range (a negative TTL or one over 4294967295 already fails to
+// decode into uint32; the range check catches 2147483648..4294967295).
+// Anything else is an INVALID_REQUEST error.
 func decodeRecordRequest(rd io.Reader) (RecordRequest, error) {
 	var req RecordRequest
 	if err := decodeStrict(rd, &req); err != nil {
 		return RecordRequest{}, err
 	}
-	if req.TTL != nil && (*req.TTL < 0 || *req.TTL > zone.MaxTTL) {
+	if req.TTL != nil && *req.TTL > zone.MaxTTL {
 		return RecordRequest{}, badRequest(`field "ttl": %d is out of range; must be a number 0..%d`, *req.TTL, zone.MaxTTL)
 	}
 	return req, nil
@@ -58,11 +60,14 @@ func buildRecord(apex string, req RecordRequest) (zone.Record, error) {
 	if strings.TrimSpace(req.Type) == "" {
 		return zone.Record{}, invalid(`field "type": the record type is required (one of %s)`, strings.Join(zone.SupportedTypes(), ", "))
 	}
-	ttl := uint32(DefaultTTL)
+	ttl, priority := uint32(DefaultTTL), uint16(0)
 	if req.TTL != nil {
-		ttl = uint32(*req.TTL) // range-checked by decodeRecordRequest
+		ttl = *req.TTL // NewRecord range-checks it too
 	}
-	return zone.NewRecord(apex, req.Name, req.Type, req.Value, ttl, req.Priority)
+	if req.Priority != nil {
+		priority = *req.Priority
+	}
+	return zone.NewRecord(apex, req.Name, req.Type, req.Value, ttl, priority)
 }
 
 // newRecordID returns a random record ID: 16 hex characters.
