@@ -202,6 +202,9 @@ const maxReply = 1 << 30
 // out: a *string takes a text/plain reply as it is. It returns the write's
 // Raft index (0 for reads).
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, in *body, out any) (uint64, error) {
+	if b, err := url.Parse(c.base); err != nil || (b.Scheme != "http" && b.Scheme != "https") || b.Host == "" {
+		return 0, fmt.Errorf("the API address %q is not a URL like http://127.0.0.1:8080; set --api or RESOLVX_API", c.base)
+	}
 	u := c.base + "/api/v1" + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -215,7 +218,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in *
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return 0, fmt.Errorf("bad API address %q: %w", c.base, err)
+		return 0, fmt.Errorf("building the request to %s: %w", c.base, err)
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", in.contentType)

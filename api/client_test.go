@@ -213,6 +213,13 @@ func TestClientErrors(t *testing.T) {
 		t.Fatalf("dead server:\n got %v\nwant %s", err, want)
 	}
 
+	for _, bad := range []string{"127.0.0.1:8080", "localhost:8080", "ftp://x", "http://"} {
+		_, err := NewClient(bad, nil).Status(ctx)
+		if err == nil || !strings.Contains(err.Error(), "is not a URL like http://127.0.0.1:8080; set --api or RESOLVX_API") {
+			t.Fatalf("API address %q: %v", bad, err)
+		}
+	}
+
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := ta.client.Zones(cctx); !errors.Is(err, context.Canceled) {
