@@ -6,9 +6,16 @@ package cluster
 type Error struct {
 	code string
 	msg  string
+	// wrapped, when set, is what the error stands for in another package
+	// (zone.ErrInvalid for a VALIDATION_ERROR received from the leader, or
+	// context.DeadlineExceeded), so errors.Is works across nodes too.
+	wrapped error
 }
 
 func (e *Error) Error() string { return e.msg }
+
+// Unwrap returns the error this one stands for, if any.
+func (e *Error) Unwrap() error { return e.wrapped }
 
 // Code returns the stable code (for example "NO_QUORUM").
 func (e *Error) Code() string { return e.code }
