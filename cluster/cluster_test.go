@@ -405,3 +405,61 @@ func TestNewErrors(t *testing.T) {
 	}
 	killNode(n2)
 }
+
+// Invariant: Leave on the leader hands leadership to another voter first,
+// then the new leader removes the old one; the two left keep taking writes.
+func TestLeaderLeave(t *testing.T) {
+	c := startThree(t)
+	l := c.leader(5 * time.Second)
+	start := time.Now()
+	if err := l.node.Leave(context.Background()); err != nil {
+		t.Fatalf("leader leave: %v", err)
+	}
+	t.Logf("leader leave (transfer + remove) took %v", time.Since(start).Round(time.Millisecond))
+	rest := c.followers(l)
+	nl := c.leader(5*time.Second, rest...)
+	waitFor(t, 5*time.Second, "two voters", func() bool { return voters(t, nl.node) == 2 })
+	if err := l.node.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	idx := rest[0].mustWrite("after-leave.example.")
+	converged(t, 5*time.Second, idx, "after-leave.example.", rest...)
+}
+
+// Invariant: a member that comes back under the same id at a new address
+// is re-added at the new address (one entry for the id, no stale one), and
+// catches up.
+func TestRejoinWithNewAddress(t *testing.T) {
+	c := startThree(t)
+	l := c.leader(5 * time.Second)
+	f := c.followers(l)[0]
+	oldAddr := f.node.Addr()
+	f.kill()
+	idx := l.mustWrite("while-away.example.")
+
+	f.cfg.Listen = "127.0.0.1:0"
+	f.cfg.Join = []string{l.node.Addr()}
+	f.boot()
+	if f.node.Addr() == oldAddr {
+		t.Fatal("the kernel gave the same port back; the test needs a new address")
+	}
+	waitFor(t, 10*time.Second, "the join at the new address", f.node.joined.Load)
+	servers, err := l.node.configuration()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range servers {
+		if string(s.ID) == f.id {
+			n++
+			if string(s.Address) != f.node.Addr() {
+				t.Fatalf("%s still at %s", f.id, s.Address)
+			}
+		}
+	}
+	if n != 1 || len(servers) != 3 {
+		t.Fatalf("configuration %v", servers)
+	}
+	converged(t, 10*time.Second, idx, "while-away.example.", c.nodes...)
+	f.mustWrite("from-new-address.example.")
+}
