@@ -1,0 +1,74 @@
+package dnsserver
+
+import (
+	"github.com/miekg/dns"
+
+	"github.com/resolvx/resolvx/zone"
+)
+
+// additionalFor adds the addresses (A, AAAA) of the names that the NS, MX and
+// SRV records in rrs point to, when those names are in the zone: found
+// exactly (also below a zone cut, where glue lives) or through a wildcard.
+// cut is the owner of a referral's NS RRset, or "" for answers. The
+// mandatory glue of a referral (NS targets at or below the cut) comes first
+// and is counted in r.glue, so that shrinking the reply keeps it; every other
+// address is optional (RFC 1034 §4.3.2, as Knot orders them).
+func (r *resolution) additionalFor(rrs []dns.RR, cut string) {
+	if cut != "" {
+		for _, rr := range rrs {
+			if t := target(rr); t != "" && isBelow(t, cut) {
+				r.glue += r.addAddresses(t)
+			}
+		}
+	}
+	for _, rr := range rrs {
+		if t := target(rr); t != "" && (cut == "" || !isBelow(t, cut)) {
+			r.addAddresses(t)
+		}
+	}
+}
+
+// target returns the canonical name an RR asks additional processing for.
+func target(rr dns.RR) string {
+	switch x := rr.(type) {
+	case *dns.NS:
+		return lower(x.Ns)
+	case *dns.MX:
+		return lower(x.Mx)
+	case *dns.SRV:
+		return lower(x.Target)
+	}
+	return ""
+}
+
+// addAddresses adds the A and AAAA RRsets of name to the additional section,
+// once per name, and returns how many records it added.
+func (r *resolution) addAddresses(name string) int {
+	z := r.zone
+	if name == "." || !isBelow(name, z.Name()) {
+		return 0
+	}
+	for _, rr := range r.msg.Extra {
+		if rr.Header().Name == name {
+			return 0 // already there
+		}
+	}
+	var node *zone.Node
+	switch res := z.Lookup(name); res.Kind {
+	case zone.Exact, zone.Wildcard:
+		node = res.Node
+	case zone.Delegation:
+		node = z.Node(name) // glue below the cut, if any
+	}
+	if node == nil {
+		return 0
+	}
+	n := 0
+	for _, t := range [2]uint16{dns.TypeA, dns.TypeAAAA} {
+		for _, rr := range r.rrset(node, t) {
+			r.msg.Extra = append(r.msg.Extra, named(rr, name))
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,96 @@
+package dnsserver
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/resolvx/resolvx/zone"
+)
+
+// benchView is a 100,000-record zone bench.test.: 90,000 A records h<i>,
+// 5,000 CNAMEs c<i> → h<i>, 4,999 MX m<i> → h<i>, and a wildcard *.wild.
+func benchView(b *testing.B) *zone.View {
+	b.Helper()
+	const apex = "bench.test."
+	recs := make([]zone.Record, 0, 100_000)
+	add := func(name, typ, value string, prio uint16) {
+		recs = append(recs, zone.Record{ID: fmt.Sprintf("%08d", len(recs)), Name: name + "." + apex, Type: typ, TTL: 300, Priority: prio, Value: value})
+	}
+	for i := range 90_000 {
+		add(fmt.Sprintf("h%d", i), "A", fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), 0)
+	}
+	for i := range 5_000 {
+		add(fmt.Sprintf("c%d", i), "CNAME", fmt.Sprintf("h%d.%s", i, apex), 0)
+	}
+	for i := range 4_999 {
+		add(fmt.Sprintf("m%d", i), "MX", fmt.Sprintf("h%d.%s", i, apex), 10)
+	}
+	add("*.wild", "A", "192.0.2.9", 0)
+	z, err := zone.BuildZone(apex, zone.DefaultSOA(apex), 1, 2, recs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return zone.Empty().PutZone(z)
+}
+
+// BenchmarkAnswer measures Answer alone and Answer with the request's
+// Unpack and the reply's Pack (the per-query cost of the handler), over
+// 1,024 different names per kind.
+//
+//	go test -tags hashicorpmetrics -run '^$' -bench Answer -benchmem ./dnsserver/
+func BenchmarkAnswer(b *testing.B) {
+	v := benchView(b)
+	kinds := []struct {
+		name  string
+		qname func(i int) string
+		qtype uint16
+	}{
+		{"hit", func(i int) string { return fmt.Sprintf("h%d.bench.test.", i*83) }, dns.TypeA},
+		{"nxdomain", func(i int) string { return fmt.Sprintf("nope%d.bench.test.", i) }, dns.TypeA},
+		{"wildcard", func(i int) string { return fmt.Sprintf("x%d.wild.bench.test.", i) }, dns.TypeA},
+		{"cname", func(i int) string { return fmt.Sprintf("c%d.bench.test.", i*4) }, dns.TypeA},
+		{"mx", func(i int) string { return fmt.Sprintf("m%d.bench.test.", i*4) }, dns.TypeMX},
+		{"nodata", func(i int) string { return fmt.Sprintf("h%d.bench.test.", i*83) }, dns.TypeAAAA},
+	}
+	const n = 1024
+	for _, k := range kinds {
+		reqs := make([]*dns.Msg, n)
+		wires := make([][]byte, n)
+		for i := range n {
+			reqs[i] = query(k.qname(i), k.qtype)
+			reqs[i].SetEdns0(1232, false)
+			w, err := reqs[i].Pack()
+			if err != nil {
+				b.Fatal(err)
+			}
+			wires[i] = w
+		}
+		if m := Answer(v, reqs[0], Query{}); m.Rcode != dns.RcodeSuccess && k.name != "nxdomain" || m.Truncated {
+			b.Fatalf("%s: unexpected reply\n%v", k.name, m)
+		}
+		b.Run(k.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				Answer(v, reqs[i%n], Query{})
+				i++
+			}
+		})
+		b.Run(k.name+"/wire", func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				req := new(dns.Msg)
+				if err := req.Unpack(wires[i%n]); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := Answer(v, req, Query{}).Pack(); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}

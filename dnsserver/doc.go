@@ -1,0 +1,74 @@
+// Package dnsserver answers DNS queries from a zone.View: the authoritative
+// answer logic (Answer, a pure function) and the UDP/TCP listeners around it
+// (Server).
+//
+// # Answer
+//
+// Answer(view, request, query) returns the reply to one request, or nil when
+// nothing must be sent. It does no I/O, reads no clock and shares the zone's
+// RRs with the reply instead of copying them (an RR is copied only when its
+// owner name must change: the query's spelling or a wildcard expansion).
+// The reply must therefore be treated as read-only. It follows Knot DNS
+// where the RFCs leave a choice:
+//
+//   - AA is set on every answer from our data (positive, NXDOMAIN, NODATA)
+//     unless the query name itself is at or below a zone cut (a referral:
+//     AA clear, the cut's NS RRset in authority, glue in additional). A DS
+//     query at a cut is answered from the parent side; a DS query for the
+//     apex of a zone whose parent zone we also serve is answered from the
+//     parent.
+//   - Negative answers carry the zone's SOA with TTL min(SOA TTL, MINIMUM)
+//     in authority (RFC 2308).
+//   - CNAMEs are followed inside the same zone only, at most 16 of them;
+//     a CNAME already in the answer (or a wildcard CNAME met twice) ends the
+//     chain, like Knot's duplicate check. The rcode is the last name's
+//     (RFC 6604): NXDOMAIN when the last target does not exist in the zone,
+//     NOERROR when the chain leaves the zone, loops or hits the cap. A
+//     chain that runs into a zone cut ends in a referral with AA set.
+//     QTYPE CNAME or ANY at a CNAME returns the CNAME alone.
+//   - Wildcards (RFC 4592) are expanded with owner = the name asked; an
+//     empty non-terminal is NODATA, never NXDOMAIN.
+//   - Additional section: A and AAAA of NS, MX and SRV targets found in the
+//     same zone (also below a cut and through a wildcard), mandatory glue
+//     (NS targets below the cut they serve) first.
+//   - ANY (RFC 8482 minimal responses): over UDP the answer holds one
+//     RRset, the node's RRset with the lowest type number; over TCP every
+//     RRset, as Knot answers. Knot itself answers ANY in full (or sets TC
+//     with disable-any); resolvx answers minimally over UDP so an ANY query
+//     cannot be used for amplification, and fully over TCP where it cannot.
+//   - The query name keeps the client's spelling in the question and in the
+//     answer owner names for it; every other name (CNAME targets, glue,
+//     authority) is the zone's canonical lower case.
+//   - EDNS (RFC 6891): a request with OPT gets an OPT (version 0, payload
+//     1232, DO echoed); version > 0 gets BADVERS; two OPT records, an OPT
+//     outside the additional section or with a non-root owner get FORMERR
+//     (without OPT). Options are ignored.
+//   - Size: UDP replies fit in 512 bytes without EDNS, else in the client's
+//     payload size (at least 512) capped at 1232; TCP in 65535. When the
+//     reply is too large, optional additional records are dropped first; if
+//     it still does not fit, the reply keeps only the question and OPT and
+//     sets TC, as Knot does.
+//   - Odd requests: QR=1 → no reply; QDCOUNT ≠ 1 → FORMERR; opcode other
+//     than QUERY (NOTIFY included, for now) → NOTIMP; class other than IN
+//     (CHAOS too: no version disclosure) → REFUSED; a name outside every
+//     zone → REFUSED with AA clear; QTYPE 0, OPT, TKEY, TSIG → FORMERR;
+//     MAILA, MAILB → NOTIMP; AXFR and IXFR → REFUSED over UDP and, until
+//     zone transfers exist, over TCP too. A nil view (nothing loaded yet)
+//     → SERVFAIL. TSIG on a request is not checked: the reply is unsigned.
+//
+// GTM policies will hook into the one place where a node's RRset is chosen
+// (resolution.rrset); nothing else needs to change for them.
+//
+// # Server
+//
+// Server binds UDP and TCP on one address and answers every query with
+// Answer over the View its ViewSource returns at that moment (loaded once per
+// query; the FSM publishes it through an atomic pointer, so no lock is
+// taken). It fixes miekg/dns defaults that lose queries: a 64 KiB UDP read
+// buffer, unlimited pipelined queries per TCP connection (RFC 7766), an
+// accept function that lets every request reach Answer (which decides
+// FORMERR/NOTIMP itself), and panic recovery (SERVFAIL and a log line).
+// Requests that cannot be unpacked get FORMERR from miekg/dns when their
+// header is readable, and are dropped otherwise. TCP connections are
+// limited in number, idle time and write time.
+package dnsserver

@@ -1,0 +1,155 @@
+package dnsserver
+
+import (
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/resolvx/resolvx/zone"
+)
+
+// maxCNAMEChain is how many CNAMEs one answer follows at most.
+const maxCNAMEChain = 16
+
+// resolution answers one question from one zone: it walks the name, follows
+// CNAMEs inside the zone and fills the reply's sections.
+type resolution struct {
+	zone  *zone.Zone
+	qtype uint16
+	tcp   bool
+	msg   *dns.Msg
+	// glue counts the records at the start of msg.Extra that are mandatory
+	// glue of a referral: they are kept when the reply must shrink.
+	glue int
+	// chain holds the CNAMEs put in the answer so far: the node and the
+	// owner name each was answered for.
+	chain  [maxCNAMEChain]step
+	nchain int
+}
+
+type step struct {
+	node  *zone.Node
+	owner string
+}
+
+// rrset is the single place where the records of a type at a node are
+// chosen. GTM policies (weighted, failover, geo, …) will select among them
+// here, from the node and the requester.
+func (r *resolution) rrset(n *zone.Node, t uint16) []dns.RR {
+	return n.RRset(t)
+}
+
+// resolve answers qname, spelled as the client spelled it.
+func (r *resolution) resolve(qname string) {
+	m := r.msg
+	m.Authoritative = true
+	name := qname
+	for {
+		res := r.zone.Lookup(name)
+		if res.Kind != zone.NXDomain && res.Node == nil {
+			m.Rcode = dns.RcodeServerFailure // broken index; never expected
+			m.Authoritative = false
+			return
+		}
+		switch res.Kind {
+		case zone.NXDomain:
+			m.Rcode = dns.RcodeNameError
+			m.Ns = append(m.Ns, r.zone.NegativeSOA())
+			return
+		case zone.Delegation:
+			if r.qtype == dns.TypeDS && strings.EqualFold(res.Node.Name(), name) {
+				// The DS RRset at a cut is the parent's authoritative data.
+				r.answerNode(res.Node, name)
+				return
+			}
+			r.referral(res.Node)
+			return
+		}
+		// Exact or wildcard match.
+		if cname := r.rrset(res.Node, dns.TypeCNAME); cname != nil && r.qtype != dns.TypeCNAME && r.qtype != dns.TypeANY {
+			target, follow := r.addCNAME(res.Node, name, cname[0], res.Kind == zone.Wildcard)
+			if !follow {
+				return
+			}
+			name = target
+			continue
+		}
+		r.answerNode(res.Node, name)
+		return
+	}
+}
+
+// addCNAME puts the CNAME at node, answered for owner, into the answer and
+// says whether to follow its target (and which, in canonical form).
+// Like Knot: a CNAME already in the answer ends the chain without being
+// added again, and a wildcard CNAME met a second time is added and ends it.
+func (r *resolution) addCNAME(node *zone.Node, owner string, cname dns.RR, wildcard bool) (string, bool) {
+	seenNode := false
+	for _, s := range r.chain[:r.nchain] {
+		if s.node == node {
+			if strings.EqualFold(s.owner, owner) {
+				return "", false
+			}
+			seenNode = true
+		}
+	}
+	r.msg.Answer = append(r.msg.Answer, named(cname, owner))
+	if (wildcard && seenNode) || r.nchain == len(r.chain) {
+		return "", false
+	}
+	r.chain[r.nchain] = step{node: node, owner: owner}
+	r.nchain++
+	c, ok := cname.(*dns.CNAME)
+	if !ok {
+		return "", false
+	}
+	target := lower(c.Target)
+	if !isBelow(target, r.zone.Name()) || r.nchain == len(r.chain) {
+		// Out of the zone (the client resolves the rest) or too long.
+		return "", false
+	}
+	return target, true
+}
+
+// answerNode answers the question's type at node for owner: the RRset (or,
+// for ANY, one RRset over UDP and all over TCP), or NODATA.
+func (r *resolution) answerNode(node *zone.Node, owner string) {
+	m := r.msg
+	before := len(m.Answer)
+	if r.qtype == dns.TypeANY {
+		for _, t := range node.Types() {
+			if r.addRRset(r.rrset(node, t), owner) && !r.tcp {
+				break // RFC 8482: one RRset is enough over UDP
+			}
+		}
+	} else {
+		r.addRRset(r.rrset(node, r.qtype), owner)
+	}
+	if len(m.Answer) == before {
+		m.Ns = append(m.Ns, r.zone.NegativeSOA())
+		return
+	}
+	r.additionalFor(m.Answer[before:], "")
+}
+
+// addRRset appends rrs to the answer with owner as owner name and reports
+// whether it added anything.
+func (r *resolution) addRRset(rrs []dns.RR, owner string) bool {
+	for _, rr := range rrs {
+		r.msg.Answer = append(r.msg.Answer, named(rr, owner))
+	}
+	return len(rrs) > 0
+}
+
+// referral answers with the zone cut at cut: AA clear unless the answer
+// already holds our CNAMEs, the cut's NS RRset in authority, glue in
+// additional.
+func (r *resolution) referral(cut *zone.Node) {
+	m := r.msg
+	if len(m.Answer) == 0 {
+		m.Authoritative = false
+	}
+	ns := r.rrset(cut, dns.TypeNS)
+	m.Ns = append(m.Ns, ns...)
+	r.additionalFor(ns, cut.Name())
+}
