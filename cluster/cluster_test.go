@@ -208,6 +208,7 @@ func TestMinorityRefusesWrites(t *testing.T) {
 					tn.kill()
 				}
 			}
+			killed := time.Now()
 			applied := survivor.fsm.AppliedIndex()
 
 			start := time.Now()
@@ -226,6 +227,7 @@ func TestMinorityRefusesWrites(t *testing.T) {
 			waitFor(t, 2*time.Second, "read-only status", func() bool {
 				return survivor.node.Status(context.Background()).ReadOnly
 			})
+			t.Logf("read-only by %v after the majority stopped", time.Since(killed).Round(time.Millisecond))
 			st := survivor.node.Status(context.Background())
 			if st.Leader != "" || st.IsLeader {
 				t.Fatalf("status on the minority: %+v", st)

@@ -13,7 +13,7 @@ import (
 
 // hclogAdapter sends raft's hclog output to slog. No released bridge exists;
 // raft only needs the methods below. Levels map one to one (trace is below
-// debug); the logger's name becomes the "logger" attribute.
+// debug); the logger's name becomes the "logger" attribute of each record.
 type hclogAdapter struct {
 	l       *slog.Logger
 	name    string
@@ -21,7 +21,7 @@ type hclogAdapter struct {
 }
 
 func newHCLog(l *slog.Logger, name string) hclog.Logger {
-	return &hclogAdapter{l: l.With("logger", name), name: name}
+	return &hclogAdapter{l: l, name: name}
 }
 
 const levelTrace = slog.LevelDebug - 4
@@ -45,7 +45,10 @@ func (a *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
 	if level == hclog.Off {
 		return
 	}
-	a.l.Log(context.Background(), slogLevel(level), msg, args...)
+	if !a.l.Enabled(context.Background(), slogLevel(level)) {
+		return
+	}
+	a.l.Log(context.Background(), slogLevel(level), msg, append([]any{"logger", a.name}, args...)...)
 }
 
 func (a *hclogAdapter) Trace(msg string, args ...any) { a.Log(hclog.Trace, msg, args...) }
@@ -81,9 +84,7 @@ func (a *hclogAdapter) Named(name string) hclog.Logger {
 }
 
 func (a *hclogAdapter) ResetNamed(name string) hclog.Logger {
-	// slog cannot drop an attribute, so the new name is added after the
-	// old one; handlers show the last.
-	return &hclogAdapter{l: a.l.With("logger", name), name: name, implied: a.implied}
+	return &hclogAdapter{l: a.l, name: name, implied: a.implied}
 }
 
 // SetLevel is a no-op: the slog handler decides what is shown.

@@ -165,7 +165,9 @@ func noQuorum(detail string) *Error { return withDetail(ErrNoQuorum, detail) }
 
 // fromRemote rebuilds an error a handler on another node returned as an
 // *Error with its code; codes of the zone package also unwrap to zone's
-// sentinels, so errors.Is behaves as it would on the leader.
+// sentinels, so errors.Is behaves as it would on the leader. A handler that
+// ran out of the caller's time becomes NO_QUORUM (wrapping
+// context.DeadlineExceeded).
 func fromRemote(re *transport.RemoteError) *Error {
 	e := &Error{code: re.Code(), msg: re.Error()}
 	switch re.Code() {
@@ -176,6 +178,9 @@ func fromRemote(re *transport.RemoteError) *Error {
 	case zone.ErrExists.Code():
 		e.wrapped = zone.ErrExists
 	case transport.CodeDeadline:
+		// The leader ran out of this request's time: the outcome is
+		// unknown, which the API reports like any other missing quorum.
+		e = noQuorum("the leader did not finish in time (the outcome is unknown): " + re.Error())
 		e.wrapped = context.DeadlineExceeded
 	}
 	return e
