@@ -14,7 +14,7 @@ type Query struct {
 	// Client is the requester's address (for GTM policies, later).
 	Client netip.Addr
 	// TCP is true for a request that came over TCP: the reply may be up to
-	// 65535 bytes and ANY is answered in full.
+	// 65535 bytes.
 	TCP bool
 }
 
@@ -70,7 +70,7 @@ func Answer(v *zone.View, req *dns.Msg, q Query) *dns.Msg {
 			}
 		}
 	}
-	r := resolution{zone: z, qtype: qn.Qtype, tcp: q.TCP, msg: m}
+	r := resolution{zone: z, qtype: qn.Qtype, msg: m}
 	r.resolve(qn.Name)
 	return rep.finish(e, q, r.glue)
 }
@@ -92,8 +92,6 @@ func check(req *dns.Msg, e edns, qn dns.Question) int {
 	case dns.TypeNone, dns.TypeOPT, dns.TypeTKEY, dns.TypeTSIG:
 		// Meta-RRs that only travel in the additional section (RFC 6895 §3.1).
 		return dns.RcodeFormatError
-	case dns.TypeMAILA, dns.TypeMAILB:
-		return dns.RcodeNotImplemented
 	case dns.TypeAXFR, dns.TypeIXFR:
 		// Zone transfers are not served yet, over TCP either.
 		return dns.RcodeRefused

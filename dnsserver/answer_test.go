@@ -168,7 +168,10 @@ func answerCases() []Case {
 
 		// ANY (RFC 8482).
 		{Name: "ANY over UDP: one RRset", Qname: "www.example.com.", Qtype: dns.TypeANY, AA: true, Answer: []string{www1, www2}},
-		{Name: "ANY over TCP: everything", Qname: "www.example.com.", Qtype: dns.TypeANY, TCP: true, AA: true, Answer: []string{www1, www2, www6}},
+		{Name: "ANY over TCP: one RRset too", Qname: "www.example.com.", Qtype: dns.TypeANY, TCP: true, AA: true, Answer: []string{www1, www2}},
+		{Name: "ANY at the apex: NS and its glue", Qname: "example.com.", Qtype: dns.TypeANY, AA: true,
+			Answer: []string{"example.com. 300 IN NS ns1.example.com.", "example.com. 300 IN NS ns2.example.com."},
+			Extra:  []string{ns1A, "ns2.example.com. 300 IN AAAA 2001:db8::53"}},
 		{Name: "ANY at a wildcard", Qname: "q.wild.example.com.", Qtype: dns.TypeANY, AA: true, Answer: []string{"q.wild.example.com. 300 IN A 192.0.2.9"}},
 		{Name: "ANY at an ENT", Qname: "c.example.com.", Qtype: dns.TypeANY, AA: true, Ns: []string{soa}},
 
@@ -215,7 +218,7 @@ func answerCases() []Case {
 		{Name: "qtype OPT", Qname: "example.com.", Qtype: dns.TypeOPT, Rcode: dns.RcodeFormatError},
 		{Name: "qtype TSIG", Qname: "example.com.", Qtype: dns.TypeTSIG, Rcode: dns.RcodeFormatError},
 		{Name: "qtype 0", Qname: "example.com.", Qtype: 0, Rcode: dns.RcodeFormatError},
-		{Name: "qtype MAILA", Qname: "example.com.", Qtype: dns.TypeMAILA, Rcode: dns.RcodeNotImplemented},
+		{Name: "qtype MAILA: NODATA, as Knot", Qname: "example.com.", Qtype: dns.TypeMAILA, AA: true, Ns: []string{soa}},
 		{Name: "unknown qtype: NODATA", Qname: "www.example.com.", Qtype: 65280, AA: true, Ns: []string{soa}},
 
 		// Size.
@@ -225,10 +228,21 @@ func answerCases() []Case {
 		{Name: "mid answer without EDNS: TC", Qname: "mid.example.com.", Qtype: dns.TypeTXT, AA: true, TC: true},
 		{Name: "mid answer with EDNS 1232: whole", Qname: "mid.example.com.", Qtype: dns.TypeTXT, EDNS: 1232, AA: true, Check: midTXT},
 		{Name: "EDNS size below 512 counts as 512", Qname: "mid.example.com.", Qtype: dns.TypeTXT, EDNS: 100, AA: true, TC: true},
-		{Name: "optional additionals are dropped before TC", Qname: "manymx.example.com.", Qtype: dns.TypeMX, AA: true,
+		{Name: "optional additionals that do not fit are left out, no TC", Qname: "manymx.example.com.", Qtype: dns.TypeMX, AA: true,
 			Check: func(m *dns.Msg) string {
-				if len(m.Answer) != 12 || len(m.Extra) != 0 {
-					return fmt.Sprintf("want 12 MX and no additional, got %d and %d", len(m.Answer), len(m.Extra))
+				// As Knot: whole RRsets, in order, as many as fit in 512 bytes.
+				if len(m.Answer) != 12 || len(m.Extra) != 10 {
+					return fmt.Sprintf("want 12 MX and 10 addresses, got %d and %d", len(m.Answer), len(m.Extra))
+				}
+				if got := m.Extra[9].String(); got != "mx04.example.com.\t300\tIN\tAAAA\t2001:db8::104" {
+					return "last additional: " + got
+				}
+				return ""
+			}},
+		{Name: "optional additionals with EDNS, OPT kept last", Qname: "manymx.example.com.", Qtype: dns.TypeMX, EDNS: 600, AA: true,
+			Check: func(m *dns.Msg) string {
+				if len(m.Answer) != 12 || len(m.Extra) < 11 || len(m.Extra) >= 25 || optOf(m) == nil {
+					return fmt.Sprintf("want 12 MX, some addresses and OPT last, got %d and %d", len(m.Answer), len(m.Extra))
 				}
 				return ""
 			}},

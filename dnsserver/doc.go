@@ -31,11 +31,10 @@
 //   - Additional section: A and AAAA of NS, MX and SRV targets found in the
 //     same zone (also below a cut and through a wildcard), mandatory glue
 //     (NS targets below the cut they serve) first.
-//   - ANY (RFC 8482 minimal responses): over UDP the answer holds one
-//     RRset, the node's RRset with the lowest type number; over TCP every
-//     RRset, as Knot answers. Knot itself answers ANY in full (or sets TC
-//     with disable-any); resolvx answers minimally over UDP so an ANY query
-//     cannot be used for amplification, and fully over TCP where it cannot.
+//   - ANY (RFC 8482 minimal responses): the answer holds one RRset, the
+//     node's RRset with the lowest type number (NS at an apex, with its
+//     glue), over UDP and TCP alike: this is what Knot 3.2 answers. No
+//     synthesized HINFO: a real RRset is as small and more useful.
 //   - The query name keeps the client's spelling in the question and in the
 //     answer owner names for it; every other name (CNAME targets, glue,
 //     authority) is the zone's canonical lower case.
@@ -45,16 +44,30 @@
 //     (without OPT). Options are ignored.
 //   - Size: UDP replies fit in 512 bytes without EDNS, else in the client's
 //     payload size (at least 512) capped at 1232; TCP in 65535. When the
-//     reply is too large, optional additional records are dropped first; if
-//     it still does not fit, the reply keeps only the question and OPT and
-//     sets TC, as Knot does.
+//     reply is too large, optional additional RRsets that do not fit are
+//     left out (whole RRsets, in order, as many as fit); if the reply does
+//     not fit without them, it keeps only the question and OPT and sets TC,
+//     as Knot does.
 //   - Odd requests: QR=1 → no reply; QDCOUNT ≠ 1 → FORMERR; opcode other
 //     than QUERY (NOTIFY included, for now) → NOTIMP; class other than IN
 //     (CHAOS too: no version disclosure) → REFUSED; a name outside every
 //     zone → REFUSED with AA clear; QTYPE 0, OPT, TKEY, TSIG → FORMERR;
-//     MAILA, MAILB → NOTIMP; AXFR and IXFR → REFUSED over UDP and, until
+//     AXFR and IXFR → REFUSED over UDP and, until
 //     zone transfers exist, over TCP too. A nil view (nothing loaded yet)
 //     → SERVFAIL. TSIG on a request is not checked: the reply is unsigned.
+//
+// Checked against Knot DNS 3.2.6 serving the same zones (the table test's
+// queries and more): the answers agree except where resolvx departs on
+// purpose. Duplicate OPT records and an OPT with a non-root owner get
+// FORMERR (RFC 6891 §6.1.1; Knot ignores the first and drops the second);
+// NOTIFY and UPDATE get NOTIMP, AXFR/IXFR REFUSED (Knot: NOTAUTH or NOTIMP
+// from its ACLs); CHAOS and class ANY get REFUSED (Knot reveals its version
+// and answers class ANY as IN); QTYPE OPT, TSIG and 0 get FORMERR (Knot:
+// NODATA, NOTIMP). CD is copied to the reply (RFC 4035 §3.1.6; Knot clears
+// it). Names from the zone stay lower case where Knot's case-insensitive
+// compression makes them take the query's case (a CNAME target sharing the
+// query's suffix). Records inside an RRset come in the zone's order (by
+// record ID), not Knot's canonical order.
 //
 // GTM policies will hook into the one place where a node's RRset is chosen
 // (resolution.rrset); nothing else needs to change for them.

@@ -16,7 +16,6 @@ const maxCNAMEChain = 16
 type resolution struct {
 	zone  *zone.Zone
 	qtype uint16
-	tcp   bool
 	msg   *dns.Msg
 	// glue counts the records at the start of msg.Extra that are mandatory
 	// glue of a referral: they are kept when the reply must shrink.
@@ -111,15 +110,15 @@ func (r *resolution) addCNAME(node *zone.Node, owner string, cname dns.RR, wildc
 	return target, true
 }
 
-// answerNode answers the question's type at node for owner: the RRset (or,
-// for ANY, one RRset over UDP and all over TCP), or NODATA.
+// answerNode answers the question's type at node for owner: the RRset (for
+// ANY, the RRset of the lowest type, RFC 8482, as Knot answers), or NODATA.
 func (r *resolution) answerNode(node *zone.Node, owner string) {
 	m := r.msg
 	before := len(m.Answer)
 	if r.qtype == dns.TypeANY {
 		for _, t := range node.Types() {
-			if r.addRRset(r.rrset(node, t), owner) && !r.tcp {
-				break // RFC 8482: one RRset is enough over UDP
+			if r.addRRset(r.rrset(node, t), owner) {
+				break
 			}
 		}
 	} else {

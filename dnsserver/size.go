@@ -2,30 +2,62 @@ package dnsserver
 
 import "github.com/miekg/dns"
 
-// fit makes m fit in limit bytes once packed. Optional additional records
-// go first (they never cause truncation, RFC 2181 §9); if the reply is still
-// too large, it keeps only the question and the OPT record and sets TC, as
-// Knot does. glue is the number of records at the start of m.Extra that are
-// mandatory glue and stay as long as the reply is not truncated.
+// fit makes m fit in limit bytes once packed, as Knot does. Optional
+// additional records never cause truncation (RFC 2181 §9): an additional
+// RRset that does not fit is left out and the next ones are tried. If the
+// reply does not fit even without them, it keeps only the question and the
+// OPT record and sets TC. glue is the number of records at the start of
+// m.Extra that are mandatory glue: they stay as long as the reply is not
+// truncated.
 func fit(m *dns.Msg, limit int, glue int) {
 	if fits(m, limit) {
 		return
 	}
 	opt := optOf(m)
-	if optional := len(m.Extra) - glue; opt != nil && optional > 1 || opt == nil && optional > 0 {
-		m.Extra = m.Extra[:glue:glue]
+	extra := m.Extra
+	if opt != nil {
+		extra = extra[:len(extra)-1]
+	}
+	optional := extra[glue:]
+	m.Extra = append(make([]dns.RR, 0, len(extra)+1), extra[:glue]...)
+	if opt != nil {
+		m.Extra = append(m.Extra, opt)
+	}
+	if !fits(m, limit) {
+		m.Truncated = true
+		m.Answer, m.Ns, m.Extra = nil, nil, nil
+		if opt != nil {
+			m.Extra = []dns.RR{opt}
+		}
+		return
+	}
+	// Put back the optional RRsets that fit, in order, keeping OPT last.
+	for len(optional) > 0 {
+		n := rrsetLen(optional)
+		kept := m.Extra
+		if opt != nil {
+			kept = kept[:len(kept)-1]
+		}
+		m.Extra = append(kept, optional[:n]...)
 		if opt != nil {
 			m.Extra = append(m.Extra, opt)
 		}
-		if fits(m, limit) {
-			return
+		if !fits(m, limit) {
+			m.Extra = append(kept, m.Extra[len(kept)+n:]...)
 		}
+		optional = optional[n:]
 	}
-	m.Truncated = true
-	m.Answer, m.Ns, m.Extra = nil, nil, nil
-	if opt != nil {
-		m.Extra = []dns.RR{opt}
+}
+
+// rrsetLen returns how many records at the start of rrs form one RRset
+// (same owner and type: the additional section is built RRset by RRset).
+func rrsetLen(rrs []dns.RR) int {
+	h := rrs[0].Header()
+	n := 1
+	for n < len(rrs) && rrs[n].Header().Rrtype == h.Rrtype && rrs[n].Header().Name == h.Name {
+		n++
 	}
+	return n
 }
 
 // fits reports whether m packs into limit bytes with compression. The
