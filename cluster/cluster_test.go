@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -464,4 +465,46 @@ func TestRejoinWithNewAddress(t *testing.T) {
 	}
 	converged(t, 10*time.Second, idx, "while-away.example.", c.nodes...)
 	f.mustWrite("from-new-address.example.")
+}
+
+// Invariant: a leader that stops working but keeps its port open (a frozen
+// process: connections are accepted, nothing answers) does not hold a
+// write sent through a follower past about a second: the follower abandons
+// the forwarded request once it stops seeing that leader, and answers
+// NO_QUORUM (outcome unknown) or, if a new leader took the write, success.
+func TestFrozenLeaderDoesNotHoldWrites(t *testing.T) {
+	c := startThree(t)
+	l := c.leader(5 * time.Second)
+	f := c.followers(l)[0]
+	f.mustWrite("before.example.")
+
+	// Freeze: stop raft on the leader but keep its RPC port answering
+	// nothing.
+	if err := l.node.raft.Shutdown().Error(); err != nil {
+		t.Fatal(err)
+	}
+	hang := func(ctx context.Context, _ json.RawMessage) (any, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	l.node.mux.Handle(methodApply, hang)
+	l.node.mux.Handle(methodReadIndex, hang)
+
+	start := time.Now()
+	_, err := f.write(createZone(t, "during.example."))
+	took := time.Since(start)
+	t.Logf("write through a follower of a frozen leader: %v after %v", err, took.Round(time.Millisecond))
+	if err != nil && !errors.Is(err, ErrNoQuorum) {
+		t.Fatalf("got %v, want success or NO_QUORUM", err)
+	}
+	if took >= 2*time.Second {
+		t.Fatalf("the write was held %v", took)
+	}
+
+	// Reads are idempotent: they go on to the new leader.
+	nl := c.leader(5*time.Second, c.followers(l)...)
+	if err := f.node.ReadBarrier(context.Background(), Linearizable); err != nil {
+		t.Fatalf("read after failover: %v", err)
+	}
+	nl.mustWrite("after.example.")
 }

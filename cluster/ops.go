@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -14,8 +15,9 @@ import (
 // leader's cluster address. It waits up to leaderWait for a leader to be
 // known, and retries (within the same budget) when the leader could not be
 // reached or answered that it no longer leads: in both cases the request was
-// not acted upon. Anything else is returned as is.
-func (n *Node) leaderDo(ctx context.Context, what string, local func(context.Context) error, remote func(ctx context.Context, addr string) error) error {
+// not acted upon (or, for an idempotent request, when the leader was lost
+// while it was in flight). Anything else is returned as is.
+func (n *Node) leaderDo(ctx context.Context, what string, idempotent bool, local func(context.Context) error, remote func(ctx context.Context, addr string) error) error {
 	deadline := time.Now().Add(leaderWait)
 	var last error
 	for {
@@ -28,9 +30,7 @@ func (n *Node) leaderDo(ctx context.Context, what string, local func(context.Con
 			case werr == nil && id == n.id:
 				err = errNotLeader // raft names us but has not switched state yet (or just left it)
 			case werr == nil:
-				if err = remote(ctx, addr); err != nil {
-					err = callError(ctx, what, addr, err)
-				}
+				err = n.callLeader(ctx, what, addr, idempotent, remote)
 			case ctx.Err() != nil:
 				return fmt.Errorf("cluster: %s: %w", what, ctx.Err())
 			case errors.Is(werr, errStopped):
@@ -57,6 +57,52 @@ func (n *Node) leaderDo(ctx context.Context, what string, local func(context.Con
 	}
 }
 
+// callLeader runs remote against the leader at addr, abandoning it as soon
+// as this node stops seeing addr as the leader: a leader that is frozen or
+// cut off would otherwise hold the caller until the call times out, while
+// this node learns within a heartbeat timeout that it is gone.
+func (n *Node) callLeader(ctx context.Context, what, addr string, idempotent bool, remote func(ctx context.Context, addr string) error) error {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var lost atomic.Bool
+	watching := n.spawn(func() {
+		tick := time.NewTicker(100 * time.Millisecond) // in case an observation was dropped
+		defer tick.Stop()
+		for {
+			ch := n.leaderChanged()
+			if a, _ := n.raft.LeaderWithID(); string(a) != addr {
+				lost.Store(true)
+				cancel()
+				return
+			}
+			select {
+			case <-ch:
+			case <-tick.C:
+			case <-cctx.Done():
+				return
+			}
+		}
+	})
+	if !watching {
+		return noQuorum(what + ": " + errStopped.Error())
+	}
+	err := remote(cctx, addr)
+	if err == nil {
+		return nil
+	}
+	if lost.Load() && ctx.Err() == nil {
+		var de *transport.DialError
+		if errors.As(err, &de) {
+			return err // never delivered: retryable
+		}
+		if idempotent {
+			return errNotLeader // retry on whoever leads now
+		}
+		return noQuorum(fmt.Sprintf("%s: this node lost contact with the leader at %s while the request was in flight (the outcome is unknown)", what, addr))
+	}
+	return callError(ctx, what, addr, err)
+}
+
 // Apply proposes cmd to the Raft group and returns the index it was
 // committed and applied at. On the leader it is proposed directly; on a
 // follower it is forwarded to the leader, and Apply then waits (briefly)
@@ -68,7 +114,7 @@ func (n *Node) leaderDo(ctx context.Context, what string, local func(context.Con
 func (n *Node) Apply(ctx context.Context, cmd []byte) (uint64, error) {
 	var index uint64
 	forwarded := false
-	err := n.leaderDo(ctx, "write",
+	err := n.leaderDo(ctx, "write", false,
 		func(ctx context.Context) error {
 			var err error
 			index, err = n.applyLocal(ctx, cmd)
@@ -123,7 +169,7 @@ func (n *Node) ReadBarrier(ctx context.Context, c Consistency) error {
 	}
 	lin := c == Linearizable
 	var index uint64
-	err := n.leaderDo(ctx, "read",
+	err := n.leaderDo(ctx, "read", true,
 		func(ctx context.Context) error {
 			var err error
 			index, err = n.readIndexLocal(ctx, lin)
@@ -246,18 +292,29 @@ func (n *Node) joinLocal(ctx context.Context, id, addr string) error {
 
 // Remove takes the member id out of the cluster (on the leader, forwarded
 // from any node). An unknown id is ErrNotFound. Removing the leader first
-// hands leadership to another voter, which then removes it.
+// hands leadership to another voter, which then removes it. When the
+// leader changes midway the request goes to the new leader; if the first
+// attempt had already removed the member, the retry's NOT_FOUND means done.
 func (n *Node) Remove(ctx context.Context, id string) error {
 	if id == "" {
 		return withDetail(ErrInvalid, "remove: empty node id")
 	}
-	return n.leaderDo(ctx, "remove",
-		func(ctx context.Context) error { return n.removeLocal(ctx, id) },
+	attempts := 0
+	err := n.leaderDo(ctx, "remove", true,
+		func(ctx context.Context) error {
+			attempts++
+			return n.removeLocal(ctx, id)
+		},
 		func(ctx context.Context, addr string) error {
+			attempts++
 			cctx, cancel := context.WithTimeout(ctx, configTimeout+transferWait)
 			defer cancel()
 			return transport.Call(cctx, addr, methodRemove, removeRequest{ID: id, Forwarded: true}, nil)
 		})
+	if attempts > 1 && errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 // Leave takes this node out of the cluster: a leader first transfers its

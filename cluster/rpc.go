@@ -95,7 +95,7 @@ func (n *Node) handleJoin(ctx context.Context, raw json.RawMessage) (any, error)
 	if req.Forwarded && !n.IsLeader() {
 		return nil, errNotLeader
 	}
-	return struct{}{}, n.leaderDo(ctx, "join",
+	return struct{}{}, n.leaderDo(ctx, "join", true,
 		func(ctx context.Context) error { return n.joinLocal(ctx, req.ID, req.Address) },
 		func(ctx context.Context, addr string) error {
 			fwd := req
