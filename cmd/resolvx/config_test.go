@@ -1,0 +1,96 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "resolvx.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Invariant: later sources win — file < environment < flags — and keys a
+// source does not set keep the earlier value.
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, `
+cluster:
+  node_id: from-file
+  join: [10.0.0.1:7946]
+  raft:
+    election_timeout: 300ms
+dns:
+  listen: 127.0.0.1:2053
+storage:
+  path: `+dir+`
+`)
+	env := map[string]string{"RESOLVX_NODE_ID": "from-env", "RESOLVX_JOIN": "a:1, b:2"}
+	cmd := newServerCmd(os.Stderr)
+	if err := cmd.Flags().Parse([]string{"--node-id", "from-flag"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := defaultConfig()
+	if err := cfg.loadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.loadEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Cluster.NodeID != "from-env" || strings.Join(cfg.Cluster.Join, ",") != "a:1,b:2" {
+		t.Fatalf("env did not override the file: %+v", cfg.Cluster)
+	}
+	if cfg.DNS.Listen != "127.0.0.1:2053" || time.Duration(cfg.Cluster.Raft.ElectionTimeout) != 300*time.Millisecond {
+		t.Fatalf("file values lost: %+v", cfg)
+	}
+	if cfg.API.Listen != "127.0.0.1:8080" || time.Duration(cfg.Cluster.Raft.HeartbeatTimeout) != 500*time.Millisecond {
+		t.Fatalf("defaults lost: %+v", cfg)
+	}
+	t.Setenv("RESOLVX_NODE_ID", "from-env")
+	got, err := loadConfig(cmd, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Cluster.NodeID != "from-flag" {
+		t.Fatalf("flag did not win: %q", got.Cluster.NodeID)
+	}
+}
+
+// Invariant: every bad setting is a startup error that names its key.
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ file, want string }{
+		{"cluster:\n  nodeid: x\n", "nodeid"},
+		{"dns:\n  listen: nonsense\n", "dns.listen"},
+		{"api:\n  listen: 127.0.0.1:99999\n", "api.listen"},
+		{"cluster:\n  join: [\"no-port\"]\n", "cluster.join"},
+		{"cluster:\n  raft:\n    heartbeat_timeout: soon\n", "not a duration"},
+		{"cluster:\n  raft:\n    leader_lease_timeout: 2s\n", "cluster.raft.leader_lease_timeout"},
+		{"log:\n  level: loud\n", "log.level"},
+		{"storage:\n  path: /proc/resolvx-cannot-write\n", "storage.path"},
+	} {
+		text := tc.file
+		if !strings.Contains(text, "storage:") {
+			text += "storage:\n  path: " + dir + "\n"
+		}
+		cmd := newServerCmd(os.Stderr)
+		_, err := loadConfig(cmd, writeFile(t, text))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("config %q: want an error naming %q, got %v", tc.file, tc.want, err)
+		}
+	}
+}
+
+func TestEmptyConfigFileIsAccepted(t *testing.T) {
+	cfg := defaultConfig()
+	if err := cfg.loadFile(writeFile(t, "")); err != nil {
+		t.Fatal(err)
+	}
+}
