@@ -79,6 +79,8 @@ type Node struct {
 
 	joined atomic.Bool // the join loop succeeded
 
+	persisted atomic.Uint64 // the applied index last written to the stable store
+
 	startOnce sync.Once
 	shutOnce  sync.Once
 	shutErr   error
@@ -180,6 +182,11 @@ func New(cfg Config, f *fsm.FSM) (n *Node, err error) {
 		logger.Info("cluster: no raft state; waiting to be added through a join", "node", n.id, "address", n.addr, "join", cfg.Join)
 	}
 
+	if k := n.replayCommitted(); k > 0 {
+		logger.Info("cluster: applied committed entries from the local log before contacting the cluster", "entries", k, "applied_index", f.AppliedIndex())
+	}
+	n.persisted.Store(f.AppliedIndex())
+
 	n.observer = raft.NewObserver(n.obsCh, false, func(o *raft.Observation) bool {
 		_, ok := o.Data.(raft.LeaderObservation)
 		return ok
@@ -187,6 +194,7 @@ func New(cfg Config, f *fsm.FSM) (n *Node, err error) {
 	r.RegisterObserver(n.observer)
 	n.spawn(n.notifyLoop)
 	n.spawn(n.observeLoop)
+	n.spawn(n.persistAppliedLoop)
 	n.registerHandlers()
 	return n, nil
 }
@@ -253,6 +261,7 @@ func (n *Node) close() error {
 		errs = append(errs, fmt.Errorf("cluster: closing the cluster port: %w", err))
 	}
 	n.wg.Wait()
+	n.persistApplied()
 	if err := n.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("cluster: closing raft.db in %q: %w", n.cfg.DataDir, err))
 	}
