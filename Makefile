@@ -44,6 +44,7 @@ fuzz-short:
 	$(MAKE) fuzz FUZZTIME=5s
 
 bench:
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem -benchtime 1x ./fsm/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./zone/ ./dnsserver/
 
 clean:
