@@ -125,13 +125,27 @@ func parseRecord(apex string, r Record) (dns.RR, Record, error) {
 	line := fmt.Sprintf("%s %d IN %s %s", owner, r.TTL, typ, rdata)
 	rr, err := parseOne(line, apex)
 	if err != nil {
-		return nil, r, fmt.Errorf("%w: %s record value %q does not parse: %s", ErrInvalid, typ, printable(value), err)
+		return nil, r, fmt.Errorf("%w: %s record value %q does not parse%s", ErrInvalid, typ, printable(value), parseReason(typ, err))
 	}
 	if rr.Header().Rrtype != t {
 		return nil, r, fmt.Errorf("%w: %s record value does not parse as %s", ErrInvalid, typ, typ)
 	}
 	canon := Record{ID: r.ID, Name: owner, Type: typ, TTL: r.TTL, Priority: r.Priority, Value: rdataText(rr)}
 	return rr, canon, nil
+}
+
+// parseReason turns a parser reason into the tail of a message. miekg/dns
+// says "bad <TYPE> <field>" ("bad MX Pref", "bad A A"): name the field when
+// it is not the type itself.
+func parseReason(typ string, err error) string {
+	msg := err.Error()
+	if field, ok := strings.CutPrefix(msg, "bad "+typ+" "); ok {
+		if field == typ || field == "" {
+			return " as " + typ
+		}
+		return " (bad " + strings.ToLower(field) + ")"
+	}
+	return ": " + msg
 }
 
 // parseOne parses exactly one RR from a single line, with no directives.
