@@ -57,21 +57,25 @@ type Endpoint struct {
 
 // HealthCheck says how endpoints are probed.
 type HealthCheck struct {
-	Type             string            `json:"type"` // http, https, tcp, dns
-	Port             int               `json:"port,omitempty"`
-	Path             string            `json:"path,omitempty"`
-	Method           string            `json:"method,omitempty"`
-	ExpectedStatus   int               `json:"expected_status,omitempty"`
-	ExpectedBody     string            `json:"expected_body,omitempty"`
-	Headers          map[string]string `json:"headers,omitempty"`
-	SkipTLSVerify    bool              `json:"skip_tls_verify,omitempty"`
-	Query            string            `json:"query,omitempty"`
-	RecordType       string            `json:"record_type,omitempty"`
-	ExpectedValue    string            `json:"expected_value,omitempty"`
-	Interval         Duration          `json:"interval,omitempty"`
-	Timeout          Duration          `json:"timeout,omitempty"`
-	Threshold        int               `json:"threshold,omitempty"`
-	HealthyThreshold int               `json:"healthy_threshold,omitempty"`
+	Type           string            `json:"type"` // http, https, tcp, dns
+	Port           int               `json:"port,omitempty"`
+	Path           string            `json:"path,omitempty"`
+	Method         string            `json:"method,omitempty"`
+	ExpectedStatus int               `json:"expected_status,omitempty"`
+	ExpectedBody   string            `json:"expected_body,omitempty"`
+	Headers        map[string]string `json:"headers,omitempty"`
+	SkipTLSVerify  bool              `json:"skip_tls_verify,omitempty"`
+	Query          string            `json:"query,omitempty"`
+	RecordType     string            `json:"record_type,omitempty"`
+	ExpectedValue  string            `json:"expected_value,omitempty"`
+	// AllowUnsafeTargets lets the checks probe link-local,
+	// cloud-metadata and unspecified addresses, which are refused by default
+	// so a policy cannot turn the probers against the hosts themselves.
+	AllowUnsafeTargets bool     `json:"allow_unsafe_targets,omitempty"`
+	Interval           Duration `json:"interval,omitempty"`
+	Timeout            Duration `json:"timeout,omitempty"`
+	Threshold          int      `json:"threshold,omitempty"`
+	HealthyThreshold   int      `json:"healthy_threshold,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes JSON as "30s".
@@ -146,6 +150,23 @@ func Validate(p Policy) (Policy, error) {
 	}
 	if err := p.checkAddresses(); err != nil {
 		return p, err
+	}
+	if p.Type == Geographic {
+		eps := slices.Clone(p.Endpoints)
+		for i := range eps {
+			eps[i].Region = strings.ToUpper(strings.TrimSpace(eps[i].Region))
+			if !ValidRegion(eps[i].Region) {
+				return bad("endpoint %q: region %q is not *, a continent (NA, SA, EU, AF, AS, OC, AN) or an ISO 3166 country code", eps[i].ID, eps[i].Region)
+			}
+		}
+		p.Endpoints = eps
+	}
+	if p.HealthCheck != nil {
+		hc, err := validateCheck(*p.HealthCheck, p.Endpoints)
+		if err != nil {
+			return p, err
+		}
+		p.HealthCheck = &hc
 	}
 	return p, nil
 }
