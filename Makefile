@@ -9,7 +9,7 @@ BIN       := bin/resolvx
 FUZZTIME  ?= 30s
 PKGS      := ./...
 
-.PHONY: all build run test vet fuzz fuzz-short bench clean
+.PHONY: all build run test vet fuzz fuzz-short bench clean lab lab-down lab-bench
 
 all: build
 
@@ -46,6 +46,28 @@ fuzz-short:
 bench:
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem -benchtime 1x ./fsm/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./zone/ ./dnsserver/
+
+# The L2 lab for a person (root): N nodes (3 or 5) and a client in network
+# namespaces on one bridge with no uplink, the VIP on the leader. Prints the
+# one-liners (deploy/lab/lab.sh status|dig|vip|kill|stop|cont|term|partition|heal).
+N ?= 3
+lab: build
+	deploy/lab/lab.sh up $(N)
+
+lab-down:
+	deploy/lab/lab.sh down
+
+# The lab's figures (kill -9 failover p50/max, SIGTERM gap, minority write
+# refusal, convergence after a partition) with more repetitions than make
+# test (root, about 10 minutes). The full log goes to bin/lab-bench.log; the
+# table, dated, is printed at the end and kept in bin/lab-figures.txt.
+lab-bench: build
+	@echo "lab-bench: running the L2 lab with RESOLVX_LAB_BENCH=1 (log: bin/lab-bench.log)"
+	@rm -f bin/lab-figures.txt; \
+	RESOLVX_LAB_BENCH=1 RESOLVX_BIN=$(CURDIR)/$(BIN) RESOLVX_LAB_FIGURES=$(CURDIR)/bin/lab-figures.txt \
+		$(GO) test -tags $(TAGS) -count=1 -timeout 40m -v ./lab/ > bin/lab-bench.log 2>&1; rc=$$?; \
+	grep -E '^\s*--- (PASS|FAIL|SKIP)|^(ok|FAIL)\s' bin/lab-bench.log; \
+	cat bin/lab-figures.txt 2>/dev/null; exit $$rc
 
 clean:
 	rm -rf bin

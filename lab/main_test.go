@@ -2,6 +2,7 @@ package lab
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +46,14 @@ func run(m *testing.M) (int, error) {
 	}
 	started := time.Now()
 	code := m.Run()
-	printFigures(os.Stdout, started)
+	var table strings.Builder
+	printFigures(&table, started)
+	fmt.Print(table.String())
+	if f := os.Getenv("RESOLVX_LAB_FIGURES"); f != "" && table.Len() > 0 {
+		if err := os.WriteFile(f, []byte(table.String()), 0o644); err != nil {
+			return code, err
+		}
+	}
 	return code, nil
 }
 
@@ -124,7 +132,7 @@ func addFigure(scenario, what, value, goal string) {
 	figList = append(figList, figure{scenario, what, value, goal})
 }
 
-func printFigures(w *os.File, started time.Time) {
+func printFigures(w io.Writer, started time.Time) {
 	figMu.Lock()
 	defer figMu.Unlock()
 	if len(figList) == 0 {
