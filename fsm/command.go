@@ -25,6 +25,7 @@ const (
 	OpReplaceRecords Op = "records.replace"
 	OpPutPolicy      Op = "policy.put"
 	OpDeletePolicy   Op = "policy.delete"
+	OpVIPRelease     Op = "vip.release"
 )
 
 // Command is the envelope of every Raft log entry the FSM understands.
@@ -73,6 +74,16 @@ type PutPolicy struct {
 // DeletePolicy removes a GTM policy.
 type DeletePolicy struct {
 	Name string `json:"name"`
+}
+
+// VIPRelease records that the leader NodeID, in Term, removed the VIP and
+// will not hold it again in that term (a graceful stop or leave): a leader
+// of the next term may claim the VIP at once instead of waiting out the
+// lease. Only the leader of Term proposes it, locally (never forwarded), so
+// Term must equal the term of the log entry that carries it.
+type VIPRelease struct {
+	NodeID string `json:"node_id"`
+	Term   uint64 `json:"term"`
 }
 
 // Encode builds the log entry for op with payload data.

@@ -88,7 +88,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 		f.publish(withIndex(cur, l.Index))
 		return nil
 	}
-	next, err := apply(cur, l.Data, l.Index)
+	next, err := apply(cur, l.Data, l.Index, l.Term)
 	if err != nil {
 		f.logger.Debug("command rejected", "index", l.Index, "err", err)
 		f.publish(withIndex(cur, l.Index))
@@ -104,8 +104,9 @@ func withIndex(s *State, index uint64) *State {
 	return &c
 }
 
-// apply computes the state after command b at index. It is a pure function.
-func apply(s *State, b []byte, index uint64) (*State, error) {
+// apply computes the state after command b at index, in the log entry's
+// term (0 when unknown: the Writer's dry run). It is a pure function.
+func apply(s *State, b []byte, index, term uint64) (*State, error) {
 	cmd, err := Decode(b)
 	if err != nil {
 		return nil, err
@@ -158,6 +159,11 @@ func apply(s *State, b []byte, index uint64) (*State, error) {
 				next.policies = s.policies.Delete(c.Name)
 			}
 		}
+	case OpVIPRelease:
+		var c VIPRelease
+		if err = decodeData(cmd, &c); err == nil {
+			next.vipRelease, err = vipRelease(c, index, term)
+		}
 	default:
 		err = fmt.Errorf("%w: unknown command %q", ErrBadCommand, cmd.Op)
 	}
@@ -165,6 +171,17 @@ func apply(s *State, b []byte, index uint64) (*State, error) {
 		return nil, err
 	}
 	return &next, nil
+}
+
+// vipRelease validates a release against the entry that carries it.
+func vipRelease(c VIPRelease, index, term uint64) (VIPReleaseRecord, error) {
+	switch {
+	case c.NodeID == "" || c.Term == 0:
+		return VIPReleaseRecord{}, fmt.Errorf("%w: vip.release needs a node id and a term", ErrBadCommand)
+	case term != 0 && c.Term != term:
+		return VIPReleaseRecord{}, fmt.Errorf("%w: vip.release for term %d carried by an entry of term %d", ErrBadCommand, c.Term, term)
+	}
+	return VIPReleaseRecord{NodeID: c.NodeID, Term: c.Term, Index: index}, nil
 }
 
 func replaceRecords(v *zone.View, c ReplaceRecords, index uint64) (*zone.View, error) {

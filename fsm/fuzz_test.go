@@ -14,6 +14,7 @@ func FuzzApply(f *testing.F) {
 	for _, b := range testLog(f, 11, 30) {
 		f.Add(b)
 	}
+	f.Add(mustEncode(f, OpVIPRelease, VIPRelease{NodeID: "n1", Term: 1}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m := New(nil)
 		applyAll(t, m, testLog(t, 11, 5))

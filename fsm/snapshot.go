@@ -20,12 +20,17 @@ const (
 // The snapshot is a stream of JSON values: one header, then one zoneEntry
 // per zone, then one gtm.Policy per policy. Streaming keeps memory bounded
 // by the largest zone rather than the whole state.
+//
+// VIPRelease was added to version 1 without a version bump: it is optional
+// (a snapshot without it restores as "no release", which only makes a new
+// leader wait out the VIP lease) and older builds ignore it.
 type snapshotHeader struct {
-	Format   string `json:"format"`
-	Version  int    `json:"version"`
-	Index    uint64 `json:"index"`
-	Zones    int    `json:"zones"`
-	Policies int    `json:"policies"`
+	Format     string            `json:"format"`
+	Version    int               `json:"version"`
+	Index      uint64            `json:"index"`
+	Zones      int               `json:"zones"`
+	Policies   int               `json:"policies"`
+	VIPRelease *VIPReleaseRecord `json:"vip_release,omitempty"`
 }
 
 type zoneEntry struct {
@@ -59,7 +64,11 @@ func writeSnapshot(w io.Writer, st *State) error {
 	enc := json.NewEncoder(w)
 	zones := st.Zones.Zones()
 	policies := st.Policies()
-	if err := enc.Encode(snapshotHeader{Format: snapshotFormat, Version: snapshotVersion, Index: st.Index, Zones: len(zones), Policies: len(policies)}); err != nil {
+	h := snapshotHeader{Format: snapshotFormat, Version: snapshotVersion, Index: st.Index, Zones: len(zones), Policies: len(policies)}
+	if rel, ok := st.LastVIPRelease(); ok {
+		h.VIPRelease = &rel
+	}
+	if err := enc.Encode(h); err != nil {
 		return fmt.Errorf("fsm: snapshot header: %w", err)
 	}
 	for _, z := range zones {
@@ -92,6 +101,12 @@ func readSnapshot(r io.Reader) (*State, error) {
 	}
 	st := emptyState()
 	st.Index = h.Index
+	if r := h.VIPRelease; r != nil {
+		if r.NodeID == "" || r.Term == 0 || r.Index > h.Index {
+			return nil, fmt.Errorf("invalid vip_release %+v", *r)
+		}
+		st.vipRelease = *r
+	}
 	for i := 0; i < h.Zones; i++ {
 		var e zoneEntry
 		if err := dec.Decode(&e); err != nil {

@@ -10,9 +10,23 @@ import (
 
 // State is the whole replicated state at one applied index. Immutable.
 type State struct {
-	Index    uint64
-	Zones    *zone.View
-	policies *immutable.SortedMap[string, gtm.Policy]
+	Index      uint64
+	Zones      *zone.View
+	policies   *immutable.SortedMap[string, gtm.Policy]
+	vipRelease VIPReleaseRecord
+}
+
+// VIPReleaseRecord is the last graceful VIP release in the log: the leader
+// NodeID released the VIP in Term, at log index Index.
+type VIPReleaseRecord struct {
+	NodeID string `json:"node_id"`
+	Term   uint64 `json:"term"`
+	Index  uint64 `json:"index"`
+}
+
+// LastVIPRelease returns the last vip.release applied, if any.
+func (s *State) LastVIPRelease() (VIPReleaseRecord, bool) {
+	return s.vipRelease, s.vipRelease.Term != 0
 }
 
 // emptyState is the state before the first log entry.

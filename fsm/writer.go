@@ -92,7 +92,7 @@ func (w *Writer) propose(ctx context.Context, op Op, data any) (uint64, error) {
 		return 0, err
 	}
 	cur := w.fsm.State()
-	if _, err := apply(cur, b, cur.Index+1); err != nil {
+	if _, err := apply(cur, b, cur.Index+1, 0); err != nil {
 		return 0, err
 	}
 	return w.applier.Apply(ctx, b)
