@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,6 +40,26 @@ type Config struct {
 	SnapshotInterval  time.Duration
 	// Logger receives the node's and raft's logs; nil discards them.
 	Logger *slog.Logger
+
+	// VIPLease enables the VIP gate (MayHoldVIP): it is the longest a VIP
+	// holder's address may stay on its host after the start of the
+	// MayHoldVIP call that allowed its last refresh (vip.Config.ExpiryBound:
+	// the kernel lifetime, the kernel's lateness, the manager's decision
+	// age). Every node must use the same value. 0 disables the VIP:
+	// MayHoldVIP is always false.
+	VIPLease time.Duration
+	// VIPAddress is reported in Status.VIP while some member holds it.
+	VIPAddress string
+	// VIPHeld reports whether this node holds the VIP now (for status);
+	// nil means never.
+	VIPHeld func() bool
+	// BeforeTransfer is called by a leader right before it hands its
+	// leadership over (Shutdown, Leave): it must remove this node's VIP
+	// and return nil only once it is gone. The gate refuses the VIP from
+	// then until the transfer ends. An error cancels the transfer: the
+	// others elect a leader after a timeout instead, which is safe with a
+	// VIP that may still be up.
+	BeforeTransfer func(ctx context.Context) error
 }
 
 // Defaults for zero Config fields.

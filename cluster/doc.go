@@ -16,7 +16,14 @@
 //     moving leadership off a leader first.
 //   - Status and LocalStatus report the configuration, the leader and each
 //     member as it answers a short probe ("node_status").
-//   - LeaderEvents feeds leadership changes to the VIP manager.
+//   - LeaderEvents feeds leadership changes to the VIP manager, and
+//     MayHoldVIP is its gate (vipgate.go has the rule and why it is safe):
+//     leader, caught up, confirmed by a quorum, and every earlier holder's
+//     lease over — bounded by when a quorum of members last heard from an
+//     earlier term (the transport notes every leader request), or by the
+//     election, or skipped when the previous leader recorded vip.release.
+//     A leader removes its VIP and records the release before it hands
+//     leadership over.
 //
 // Requests that only the leader can serve are sent to it by the node that
 // received them; a node that turns out not to lead answers NOT_LEADER and

@@ -74,6 +74,8 @@ type testCluster struct {
 	logger *slog.Logger
 	logs   *logBuffer
 	nodes  []*testNode
+	// tweak, when set, adjusts every node's Config before it starts.
+	tweak func(*Config)
 }
 
 func newTestCluster(t *testing.T) *testCluster {
@@ -99,6 +101,9 @@ func (c *testCluster) start(id, dir, listen string, bootstrap bool, join ...stri
 		ElectionTimeout:    testElection,
 		LeaderLeaseTimeout: testLease,
 		Logger:             c.logger.With("node", id),
+	}
+	if c.tweak != nil {
+		c.tweak(&cfg)
 	}
 	tn := &testNode{t: c.t, id: id, dir: dir, cfg: cfg}
 	tn.boot()
@@ -199,7 +204,14 @@ func (c *testCluster) followers(l *testNode) []*testNode {
 // n2 and n3 join n1's address.
 func startThree(t *testing.T) *testCluster {
 	t.Helper()
+	return startThreeWith(t, nil)
+}
+
+// startThreeWith is startThree with every node's Config adjusted by tweak.
+func startThreeWith(t *testing.T, tweak func(*Config)) *testCluster {
+	t.Helper()
 	c := newTestCluster(t)
+	c.tweak = tweak
 	n1 := c.start("n1", t.TempDir(), "", false)
 	c.leader(5*time.Second, n1)
 	c.start("n2", t.TempDir(), "", false, n1.node.Addr())

@@ -57,6 +57,9 @@ type Node struct {
 	mux    *transport.Mux
 	raft   *raft.Raft
 
+	contacts *contactLog // leader contacts and own leadership, for the VIP gate
+	vip      vipGate
+
 	notifyCh     chan bool // raft's NotifyCh (buffered: raft blocks on it)
 	leaderEvents chan bool
 	observer     *raft.Observer
@@ -127,12 +130,13 @@ func New(cfg Config, f *fsm.FSM) (n *Node, err error) {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	undo = append(undo, func() { mux.Close() })
-	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+	contacts := newContactLog(time.Now())
+	trans := newContactTransport(raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  mux.RaftLayer(),
 		MaxPool: 3,
 		Timeout: 10 * time.Second,
 		Logger:  newHCLog(logger, "raft-net"),
-	})
+	}), contacts)
 	undo = append(undo, func() { trans.Close() })
 
 	notify := make(chan bool, 16)
@@ -160,6 +164,7 @@ func New(cfg Config, f *fsm.FSM) (n *Node, err error) {
 		store:        store,
 		mux:          mux,
 		raft:         r,
+		contacts:     contacts,
 		notifyCh:     notify,
 		leaderEvents: make(chan bool, 16),
 		obsCh:        make(chan raft.Observation, 16),
@@ -312,6 +317,11 @@ func (n *Node) notifyLoop() {
 	for {
 		select {
 		case v := <-n.notifyCh:
+			if v {
+				n.contacts.becameLeader(n.raft.CurrentTerm(), time.Now())
+			} else {
+				n.contacts.steppedDown(time.Now())
+			}
 			if v {
 				n.logger.Info("cluster: this node is now the leader", "node", n.id, "term", n.raft.CurrentTerm())
 			} else {

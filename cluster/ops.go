@@ -357,8 +357,13 @@ func (n *Node) removeLocal(ctx context.Context, id string) error {
 }
 
 // transferLeadership hands leadership to another voter and waits until
-// this node sees the new leader.
+// this node sees the new leader. The VIP goes first (releaseVIPForTransfer);
+// if it cannot be removed there is no transfer.
 func (n *Node) transferLeadership(ctx context.Context) error {
+	if err := n.releaseVIPForTransfer(ctx); err != nil {
+		return withDetail(ErrInternal, "leadership transfer: "+err.Error())
+	}
+	defer n.endVIPTransfer()
 	if err := n.waitFuture(ctx, n.raft.LeadershipTransfer(), transferWait); err != nil {
 		if errors.Is(err, raft.ErrNotLeader) {
 			return nil // someone else leads already

@@ -59,6 +59,11 @@ func (n *Node) Status(ctx context.Context) Status {
 	wg.Wait()
 	slices.SortFunc(nodes, func(a, b NodeStatus) int { return strings.Compare(a.ID, b.ID) })
 	st.Nodes = nodes
+	for _, ns := range nodes {
+		if ns.VIPHeld {
+			st.VIP = n.cfg.VIPAddress
+		}
+	}
 	return st
 }
 
@@ -76,6 +81,7 @@ func (n *Node) probe(ctx context.Context, base NodeStatus) NodeStatus {
 	base.Status = got.Status
 	base.IsLeader = got.IsLeader
 	base.AppliedIndex = got.AppliedIndex
+	base.VIPHeld = got.VIPHeld
 	base.APIAddress = got.APIAddress
 	base.DNSAddress = got.DNSAddress
 	base.LastContact = durationString(time.Since(start))
@@ -93,6 +99,7 @@ func (n *Node) LocalStatus() NodeStatus {
 		AppliedIndex: n.fsm.AppliedIndex(),
 		APIAddress:   n.cfg.APIAddress,
 		DNSAddress:   n.cfg.DNSAddress,
+		VIPHeld:      n.cfg.VIPHeld != nil && n.cfg.VIPHeld(),
 	}
 	if servers, err := n.configuration(); err == nil {
 		for _, s := range servers {

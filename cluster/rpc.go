@@ -72,6 +72,7 @@ func (n *Node) registerHandlers() {
 	n.mux.Handle(methodReadIndex, n.handleReadIndex)
 	n.mux.Handle(methodNodeStatus, n.handleNodeStatus)
 	n.mux.Handle(methodRemove, n.handleRemove)
+	n.mux.Handle(methodVIPContact, n.handleVIPContact)
 }
 
 func decode(raw json.RawMessage, v any) error {

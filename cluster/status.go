@@ -35,7 +35,7 @@ type Status struct {
 	IsLeader      bool         `json:"is_leader"`
 	Leader        string       `json:"leader"`         // leader's node id, "" when none is known
 	LeaderAddress string       `json:"leader_address"` // leader's cluster address
-	VIP           string       `json:"vip"`            // the VIP when configured and held by the leader, else ""
+	VIP           string       `json:"vip"`            // the VIP when some member reports holding it, else ""
 	ReadOnly      bool         `json:"read_only"`      // true when this node cannot get a write committed
 	Term          uint64       `json:"term"`
 	CommitIndex   uint64       `json:"commit_index"`
@@ -55,6 +55,8 @@ type NodeStatus struct {
 	// for the node itself, heard from the leader); "" when unreachable.
 	LastContact  string `json:"last_contact"`
 	AppliedIndex uint64 `json:"applied_index"`
+	// VIPHeld: the node holds the VIP (as it reports itself).
+	VIPHeld bool `json:"vip_held"`
 	// APIAddress and DNSAddress are the node's own listeners, when known.
 	APIAddress string `json:"api_address,omitempty"`
 	DNSAddress string `json:"dns_address,omitempty"`
