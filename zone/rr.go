@@ -45,8 +45,109 @@ func NewRecord(zoneName, name, typ, value string, ttl uint32, priority uint16) (
 		return Record{}, err
 	}
 	r := Record{Name: owner, Type: strings.ToUpper(strings.TrimSpace(typ)), TTL: ttl, Priority: priority, Value: value}
-	_, canon, err := parseRecord(apex, r)
-	return canon, err
+	rr, canon, err := parseRecord(apex, r)
+	if err != nil {
+		return canon, err
+	}
+	return entering(rr, canon)
+}
+
+// entering finishes a record that enters resolvx (NewRecord,
+// ParseZoneFile): it refuses data checkRData refuses and writes TLSA data
+// in lower case (miekg/dns keeps the case typed, and compares it when it
+// looks for duplicates). The log-apply path does not run it, so records
+// stored before it existed load unchanged on every node.
+func entering(rr dns.RR, canon Record) (Record, error) {
+	if err := checkRData(rr); err != nil {
+		return Record{}, err
+	}
+	if x, ok := rr.(*dns.TLSA); ok && x.Certificate != strings.ToLower(x.Certificate) {
+		c := *x
+		c.Certificate = strings.ToLower(x.Certificate)
+		canon.Value = rdataText(&c)
+	}
+	return canon, nil
+}
+
+// digestLen returns the digest length in octets that a DS digest type
+// (RFC 4034, RFC 4509, RFC 6605), an SSHFP fingerprint type (RFC 4255,
+// RFC 6594) or a TLSA matching type (RFC 6698; 0, the full data, has any
+// length) requires, and false for the types without a fixed length.
+func digestLen(rrtype uint16, code uint8) (int, bool) {
+	switch {
+	case rrtype == dns.TypeDS && code == 1, rrtype == dns.TypeSSHFP && code == 1:
+		return 20, true // SHA-1
+	case rrtype == dns.TypeDS && code == 2, rrtype == dns.TypeSSHFP && code == 2, rrtype == dns.TypeTLSA && code == 1:
+		return 32, true // SHA-256
+	case rrtype == dns.TypeDS && code == 4:
+		return 48, true // SHA-384
+	case rrtype == dns.TypeTLSA && code == 2:
+		return 64, true // SHA-512
+	}
+	return 0, false
+}
+
+// checkRData refuses record data that parses but that resolvx could not
+// serve or that no validator would accept: data that does not encode on
+// the wire (a DS digest that is not hex, a repeated SVCB key; such a
+// record would make every reply holding it fail), a DS, SSHFP or TLSA
+// digest whose length does not match its type (a truncated DS makes the
+// child zone bogus), an SVCB "mandatory" key list naming a key the record
+// lacks (RFC 9460 §8). It runs where records enter (see entering).
+func checkRData(rr dns.RR) error {
+	typ := dns.TypeToString[rr.Header().Rrtype]
+	buf := make([]byte, dns.Len(rr)+64)
+	if _, err := dns.PackRR(rr, buf, 0, nil, false); err != nil {
+		return fmt.Errorf("%w: %s record value does not encode: %s", ErrInvalid, typ, parseError(err))
+	}
+	var (
+		field  string
+		code   uint8
+		digest string
+	)
+	switch x := rr.(type) {
+	case *dns.DS:
+		field, code, digest = "digest type", x.DigestType, x.Digest
+	case *dns.SSHFP:
+		field, code, digest = "fingerprint type", x.Type, x.FingerPrint
+	case *dns.TLSA:
+		field, code, digest = "matching type", x.MatchingType, x.Certificate
+	case *dns.SVCB:
+		return checkMandatory(x.Value)
+	case *dns.HTTPS:
+		return checkMandatory(x.Value)
+	default:
+		return nil
+	}
+	if n, known := digestLen(rr.Header().Rrtype, code); known && len(digest) != 2*n {
+		return fmt.Errorf("%w: %s record: %s %d needs a %d-octet digest (%d hex digits), the value has %d hex digits",
+			ErrInvalid, typ, field, code, n, 2*n, len(digest))
+	}
+	return nil
+}
+
+// checkMandatory enforces RFC 9460 §8: the keys listed in "mandatory" are
+// present in the record, and "mandatory" does not list itself.
+func checkMandatory(params []dns.SVCBKeyValue) error {
+	for _, p := range params {
+		m, ok := p.(*dns.SVCBMandatory)
+		if !ok {
+			continue
+		}
+		for _, k := range m.Code {
+			if k == dns.SVCB_MANDATORY {
+				return fmt.Errorf("%w: SVCB parameter mandatory cannot list itself (RFC 9460 §8)", ErrInvalid)
+			}
+			found := false
+			for _, q := range params {
+				found = found || q.Key() == k
+			}
+			if !found {
+				return fmt.Errorf("%w: SVCB parameter mandatory lists %s, which the record does not have (RFC 9460 §8)", ErrInvalid, k)
+			}
+		}
+	}
+	return nil
 }
 
 // ownerName turns a relative or absolute owner into a canonical FQDN inside apex.
@@ -118,6 +219,9 @@ func parseRecord(apex string, r Record) (dns.RR, Record, error) {
 	if strings.ContainsAny(value, "()") && t != dns.TypeTXT && t != dns.TypeCAA && t != dns.TypeHINFO && t != dns.TypeNAPTR {
 		return nil, r, fmt.Errorf("%w: %s record value cannot contain parentheses", ErrInvalid, typ)
 	}
+	if t == dns.TypeNAPTR {
+		value = naptrQuoted(value)
+	}
 	rdata := value
 	if hasPriority(t) {
 		rdata = fmt.Sprintf("%d %s", r.Priority, value)
@@ -144,6 +248,9 @@ func parseReason(typ string, err error) string {
 			return " as " + typ
 		}
 		return " (bad " + strings.ToLower(field) + ")"
+	}
+	if msg == "" {
+		return " as " + typ
 	}
 	return ": " + msg
 }
@@ -185,11 +292,99 @@ func parseError(err error) error {
 // rdataText is the presentation form of rr's data without the header and,
 // for MX and SRV, without the priority field (it lives in Record.Priority).
 func rdataText(rr dns.RR) string {
-	s := strings.TrimPrefix(rr.String(), rr.Header().String())
+	var s string
+	switch x := rr.(type) {
+	case *dns.SVCB:
+		s = svcbText(x, x.Value)
+	case *dns.HTTPS:
+		c := *x
+		s = svcbText(&c.SVCB, x.Value)
+	default:
+		s = rr.String()
+	}
+	s = strings.TrimPrefix(s, rr.Header().String())
 	if hasPriority(rr.Header().Rrtype) {
 		if i := strings.IndexByte(s, ' '); i >= 0 {
 			s = s[i+1:]
 		}
 	}
 	return s
+}
+
+// svcbText presents an SVCB (or HTTPS) record as miekg/dns does, except
+// that a parameter with no value is written as its bare key
+// ("no-default-alpn", RFC 9460 §7.1.1: "the presentation and wire-format
+// values MUST be empty"): miekg/dns writes no-default-alpn="", which Knot
+// and other servers refuse when they load an exported zone file.
+func svcbText(x *dns.SVCB, params []dns.SVCBKeyValue) string {
+	c := *x
+	c.Value = nil
+	var b strings.Builder
+	b.WriteString(c.String())
+	for _, p := range params {
+		b.WriteByte(' ')
+		b.WriteString(p.Key().String())
+		if v := p.String(); v != "" {
+			b.WriteString(`="`)
+			b.WriteString(v)
+			b.WriteByte('"')
+		}
+	}
+	return b.String()
+}
+
+// naptrQuoted returns a NAPTR value with its three character-strings
+// (flags, services, regexp) in double quotes. RFC 1035 §5.1 lets a
+// character-string be written without quotes ("100 10 u E2U+sip
+// !^.*$!sip:info@example.com! ."); miekg/dns's parser insists on them.
+// A value that is not six fields is returned unchanged for the parser to
+// judge.
+func naptrQuoted(v string) string {
+	fields, ok := splitFields(v)
+	if !ok || len(fields) != 6 {
+		return v
+	}
+	for i := 2; i <= 4; i++ {
+		if f := fields[i]; !strings.HasPrefix(f, `"`) {
+			if strings.Contains(f, `"`) {
+				return v
+			}
+			fields[i] = `"` + f + `"`
+		}
+	}
+	return strings.Join(fields, " ")
+}
+
+// splitFields splits s at blanks outside double quotes, honouring
+// backslash escapes; ok is false when a quote is not closed.
+func splitFields(s string) (fields []string, ok bool) {
+	var cur strings.Builder
+	inQuote, escaped, have := false, false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case escaped:
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case c == '"':
+			inQuote = !inQuote
+		case !inQuote && (c == ' ' || c == '\t'):
+			if have {
+				fields = append(fields, cur.String())
+				cur.Reset()
+				have = false
+			}
+			continue
+		}
+		cur.WriteByte(c)
+		have = true
+	}
+	if inQuote {
+		return nil, false
+	}
+	if have {
+		fields = append(fields, cur.String())
+	}
+	return fields, true
 }

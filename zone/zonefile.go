@@ -107,8 +107,11 @@ func recordFromRR(apex string, rr dns.RR) (Record, error) {
 		r.Priority = x.Priority
 	}
 	r.Value = rdataText(rr)
-	_, canon, err := parseRecord(apex, r)
-	return canon, err
+	prr, canon, err := parseRecord(apex, r)
+	if err != nil {
+		return canon, err
+	}
+	return entering(prr, canon)
 }
 
 // zoneParseError reduces a miekg/dns parse error to its reason and position,
