@@ -6,8 +6,8 @@ import (
 	"github.com/resolvx/resolvx/zone"
 )
 
-// additionalFor adds the addresses (A, AAAA) of the names that the NS, MX and
-// SRV records in rrs point to, when those names are in the zone: found
+// additionalFor adds the addresses (A, AAAA) of the names that the NS, MX,
+// SRV, SVCB and HTTPS records in rrs point to (RFC 9460 §4.1), when those names are in the zone: found
 // exactly (also below a zone cut, where glue lives) or through a wildcard.
 // cut is the owner of a referral's NS RRset, or "" for answers. The
 // mandatory glue of a referral (NS targets at or below the cut) comes first
@@ -36,6 +36,10 @@ func target(rr dns.RR) string {
 	case *dns.MX:
 		return lower(x.Mx)
 	case *dns.SRV:
+		return lower(x.Target)
+	case *dns.SVCB:
+		return lower(x.Target)
+	case *dns.HTTPS:
 		return lower(x.Target)
 	}
 	return ""

@@ -59,7 +59,10 @@ func Answer(v *zone.View, req *dns.Msg, q Query) *dns.Msg {
 	}
 	z := v.FindZone(qn.Name)
 	if z == nil {
+		// RFC 8914 §4.21: an authoritative server SHOULD say why it
+		// refuses a name it is not authoritative for.
 		m.Rcode = dns.RcodeRefused
+		rep.ede, rep.hasEDE = dns.ExtendedErrorCodeNotAuthoritative, true
 		return rep.finish(e, q, 0)
 	}
 	if qn.Qtype == dns.TypeDS && strings.EqualFold(z.Name(), qn.Name) {
@@ -108,6 +111,10 @@ type reply struct {
 	answer [4]dns.RR
 	ns     [1]dns.RR
 	extra  [3]dns.RR
+	// ede is the Extended DNS Error (RFC 8914) the OPT record carries
+	// when hasEDE is set.
+	ede    uint16
+	hasEDE bool
 }
 
 func newReply() *reply {
@@ -124,6 +131,9 @@ func (r *reply) finish(e edns, q Query, glue int) *dns.Msg {
 	m := &r.msg
 	if e.present {
 		e.setOPT(&r.opt)
+		if r.hasEDE {
+			r.opt.Option = []dns.EDNS0{&dns.EDNS0_EDE{InfoCode: r.ede}}
+		}
 		m.Extra = append(m.Extra, &r.opt)
 	}
 	limit := maxTCPPayload

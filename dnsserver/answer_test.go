@@ -25,7 +25,8 @@ type Case struct {
 	Rcode   int
 	AA      bool
 	TC      bool
-	NoOPT   bool // an EDNS request whose reply has no OPT (malformed EDNS)
+	NoOPT   bool   // an EDNS request whose reply has no OPT (malformed EDNS)
+	EDE     uint16 // the Extended DNS Error code the reply's OPT carries; 0 for none
 	Answer  []string
 	Ns      []string
 	Extra   []string
@@ -80,6 +81,10 @@ func answerCases() []Case {
 			Answer: []string{"_sip._tcp.example.com. 300 IN SRV 10 5 5060 sip.example.com."},
 			Extra:  []string{"sip.example.com. 300 IN A 192.0.2.60"}},
 		{Qname: "ptr.example.com.", Qtype: dns.TypePTR, AA: true, Answer: []string{"ptr.example.com. 300 IN PTR www.example.com."}},
+		{Name: "HTTPS with the target's addresses (RFC 9460 §4.1, as Knot)", Qname: "svc.example.com.", Qtype: dns.TypeHTTPS, AA: true,
+			Answer: []string{`svc.example.com. 300 IN HTTPS 1 www.example.com. alpn="h2"`}, Extra: []string{www1, www2, www6}},
+		{Name: "SVCB with target \".\": no additional, as Knot", Qname: "svcdot.example.com.", Qtype: dns.TypeSVCB, AA: true,
+			Answer: []string{`svcdot.example.com. 300 IN SVCB 1 . port="853"`}},
 
 		// Negative answers.
 		{Name: "NXDOMAIN", Qname: "nope.example.com.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, AA: true, Ns: []string{soa}},
@@ -117,6 +122,8 @@ func answerCases() []Case {
 			Answer: []string{"out.example.com. 300 IN CNAME www.example.org."}},
 		{Name: "CNAME loop", Qname: "loop1.example.com.", Qtype: dns.TypeA, AA: true,
 			Answer: []string{"loop1.example.com. 300 IN CNAME loop2.example.com.", "loop2.example.com. 300 IN CNAME loop1.example.com."}},
+		{Name: "qtype RRSIG at a CNAME is not followed (Knot)", Qname: "alias.example.com.", Qtype: dns.TypeRRSIG, AA: true, Ns: []string{soa}},
+		{Name: "qtype NSEC at a wildcard CNAME is not followed", Qname: "x.wc.example.com.", Qtype: dns.TypeNSEC, AA: true, Ns: []string{soa}},
 		{Name: "qtype CNAME", Qname: "alias.example.com.", Qtype: dns.TypeCNAME, AA: true,
 			Answer: []string{"alias.example.com. 300 IN CNAME www.example.com."}},
 		{Name: "ANY at a CNAME", Qname: "alias.example.com.", Qtype: dns.TypeANY, AA: true,
@@ -178,7 +185,8 @@ func answerCases() []Case {
 		// EDNS.
 		{Name: "EDNS echo", Qname: "www.example.com.", Qtype: dns.TypeA, EDNS: 4096, DO: true, AA: true, Answer: []string{www1, www2}},
 		{Name: "EDNS without DO", Qname: "www.example.com.", Qtype: dns.TypeA, EDNS: 1232, AA: true, Answer: []string{www1, www2}},
-		{Name: "EDNS on REFUSED", Qname: "www.example.net.", Qtype: dns.TypeA, EDNS: 1232, Rcode: dns.RcodeRefused},
+		{Name: "EDNS on REFUSED: EDE Not Authoritative (RFC 8914 §4.21)", Qname: "www.example.net.", Qtype: dns.TypeA, EDNS: 1232,
+			Rcode: dns.RcodeRefused, EDE: dns.ExtendedErrorCodeNotAuthoritative},
 		{Name: "BADVERS", Qname: "www.example.com.", Qtype: dns.TypeA, EDNS: 1232, Rcode: dns.RcodeBadVers,
 			Mutate: func(m *dns.Msg) { m.IsEdns0().SetVersion(1) }},
 		{Name: "two OPT records", Qname: "www.example.com.", Qtype: dns.TypeA, EDNS: 1232, Rcode: dns.RcodeFormatError, NoOPT: true,
@@ -328,8 +336,15 @@ func checkReply(t *testing.T, c Case, req, m *dns.Msg) []string {
 	case !wantOPT && opt != nil:
 		add("unexpected OPT %v", opt)
 	case opt != nil:
-		if opt.UDPSize() != maxUDPPayload || opt.Version() != 0 || opt.Do() != c.DO || len(opt.Option) != 0 {
-			add("OPT: size %d version %d DO %v options %d; want 1232 0 %v 0", opt.UDPSize(), opt.Version(), opt.Do(), len(opt.Option), c.DO)
+		if opt.UDPSize() != maxUDPPayload || opt.Version() != 0 || opt.Do() != c.DO {
+			add("OPT: size %d version %d DO %v; want 1232 0 %v", opt.UDPSize(), opt.Version(), opt.Do(), c.DO)
+		}
+		var want []dns.EDNS0
+		if c.EDE != 0 {
+			want = []dns.EDNS0{&dns.EDNS0_EDE{InfoCode: c.EDE}}
+		}
+		if fmt.Sprint(opt.Option) != fmt.Sprint(want) {
+			add("OPT options %v, want %v", opt.Option, want)
 		}
 	}
 	// The reply must pack, within the transport's limit, and unpack to the

@@ -25,12 +25,15 @@
 //     (RFC 6604): NXDOMAIN when the last target does not exist in the zone,
 //     NOERROR when the chain leaves the zone, loops or hits the cap. A
 //     chain that runs into a zone cut ends in a referral with AA set.
-//     QTYPE CNAME or ANY at a CNAME returns the CNAME alone.
+//     QTYPE CNAME or ANY at a CNAME returns the CNAME alone; QTYPE RRSIG
+//     or NSEC (the types that may live beside a CNAME, RFC 4035 §2.5) is
+//     answered at the CNAME's own name, NODATA, without following it.
 //   - Wildcards (RFC 4592) are expanded with owner = the name asked; an
 //     empty non-terminal is NODATA, never NXDOMAIN.
-//   - Additional section: A and AAAA of NS, MX and SRV targets found in the
-//     same zone (also below a cut and through a wildcard), mandatory glue
-//     (NS targets below the cut they serve) first.
+//   - Additional section: A and AAAA of NS, MX, SRV, SVCB and HTTPS
+//     targets (RFC 9460 §4.1) found in the same zone (also below a cut and
+//     through a wildcard), each name once, mandatory glue (NS targets below
+//     the cut they serve) first.
 //   - ANY (RFC 8482 minimal responses): the answer holds one RRset, the
 //     node's RRset with the lowest type number (NS at an apex, with its
 //     glue), over UDP and TCP alike: this is what Knot 3.2 answers. No
@@ -41,7 +44,9 @@
 //   - EDNS (RFC 6891): a request with OPT gets an OPT (version 0, payload
 //     1232, DO echoed); version > 0 gets BADVERS; two OPT records, an OPT
 //     outside the additional section or with a non-root owner get FORMERR
-//     (without OPT). Options are ignored.
+//     (without OPT). The request's options are ignored. A name outside
+//     every zone is REFUSED with the Extended DNS Error 20 "Not
+//     Authoritative" in the OPT (RFC 8914 §4.21), as Knot does.
 //   - Size: UDP replies fit in 512 bytes without EDNS, else in the client's
 //     payload size (at least 512) capped at 1232; TCP in 65535. When the
 //     reply is too large, optional additional RRsets that do not fit are
@@ -56,18 +61,24 @@
 //     zone transfers exist, over TCP too. A nil view (nothing loaded yet)
 //     → SERVFAIL. TSIG on a request is not checked: the reply is unsigned.
 //
-// Checked against Knot DNS 3.2.6 serving the same zones (the table test's
-// queries and more): the answers agree except where resolvx departs on
-// purpose. Duplicate OPT records and an OPT with a non-root owner get
-// FORMERR (RFC 6891 §6.1.1; Knot ignores the first and drops the second);
-// NOTIFY and UPDATE get NOTIMP, AXFR/IXFR REFUSED (Knot: NOTAUTH or NOTIMP
-// from its ACLs); CHAOS and class ANY get REFUSED (Knot reveals its version
-// and answers class ANY as IN); QTYPE OPT, TSIG and 0 get FORMERR (Knot:
-// NODATA, NOTIMP). CD is copied to the reply (RFC 4035 §3.1.6; Knot clears
-// it). Names from the zone stay lower case where Knot's case-insensitive
-// compression makes them take the query's case (a CNAME target sharing the
-// query's suffix). Records inside an RRset come in the zone's order (by
-// record ID), not Knot's canonical order.
+// Checked against Knot DNS 3.2.6 serving the same zone files by the
+// differential suite (package conformance: thousands of generated queries
+// per run, every test zone). The answers agree except where the RFCs
+// permit resolvx to differ; conformance/allowed_test.go lists each such
+// difference with the RFC text, in one table: names from the zone stay
+// lower case where Knot's case-insensitive compression gives them the
+// query's spelling (so, at the UDP size limit, a slightly different set of
+// optional additional RRsets fits); CD is copied to the reply (RFC 4035 §3;
+// Knot clears it); an additional RRset is sent once (Knot repeats it per
+// referring record); NOTIFY and UPDATE get NOTIMP and AXFR/IXFR REFUSED
+// (Knot: NOTAUTH or NOTIMP from its ACLs); CHAOS and class ANY get REFUSED
+// (Knot reveals its version and answers class ANY as IN); QTYPE OPT, TSIG,
+// TKEY and 0 get FORMERR (Knot: NODATA, NOTIMP); an OPT with a non-root
+// owner gets FORMERR (Knot ignores it); QDCOUNT 2 gets FORMERR (RFC 9619;
+// Knot does not reply); an EDNS payload size of 1 is treated as 512 (Knot:
+// FORMERR). Records inside an RRset come in the zone's order (by record
+// ID), not Knot's canonical order (RFC 2181 §5: the order is not
+// significant).
 //
 // GTM policies will hook into the one place where a node's RRset is chosen
 // (resolution.rrset); nothing else needs to change for them.

@@ -65,7 +65,7 @@ func (r *resolution) resolve(qname string) {
 			return
 		}
 		// Exact or wildcard match.
-		if cname := r.rrset(res.Node, dns.TypeCNAME); cname != nil && r.qtype != dns.TypeCNAME && r.qtype != dns.TypeANY {
+		if cname := r.rrset(res.Node, dns.TypeCNAME); cname != nil && followsCNAME(r.qtype) {
 			target, follow := r.addCNAME(res.Node, name, cname[0], res.Kind == zone.Wildcard)
 			if !follow {
 				return
@@ -76,6 +76,19 @@ func (r *resolution) resolve(qname string) {
 		r.answerNode(res.Node, name)
 		return
 	}
+}
+
+// followsCNAME reports whether a query of type t at a CNAME is answered by
+// following it (RFC 1034 §4.3.2 step 3a). CNAME and ANY get the CNAME
+// itself; RRSIG and NSEC are the types that live beside a CNAME (RFC 2181
+// §10.1, RFC 4035 §2.5), so they are answered at the CNAME's own name:
+// NODATA in an unsigned zone, as Knot answers.
+func followsCNAME(t uint16) bool {
+	switch t {
+	case dns.TypeCNAME, dns.TypeANY, dns.TypeRRSIG, dns.TypeNSEC:
+		return false
+	}
+	return true
 }
 
 // addCNAME puts the CNAME at node, answered for owner, into the answer and

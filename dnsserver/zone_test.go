@@ -33,6 +33,8 @@ www        AAAA  2001:db8::1
 _sip._tcp  SRV   10 5 5060 sip
 sip        A     192.0.2.60
 ptr        PTR   www.example.com.
+svc        HTTPS 1 www alpn=h2
+svcdot     SVCB  1 . port=853
 alias      CNAME www
 chain1     CNAME chain2
 chain2     CNAME www
