@@ -141,3 +141,24 @@ func (b *systemBackend) present() (bool, int, error) {
 	}
 	return false, 0, nil
 }
+
+// RemoveLeftover removes cfg.Address from cfg.Interface if it is there: an
+// address an earlier run left behind (killed while its lifetime was still
+// running, or added by hand without one). The server calls it before Raft
+// starts, so no part of a new run ever sees a stale VIP; Run does the same
+// first thing. A missing interface is an error here.
+func RemoveLeftover(ctx context.Context, cfg Config) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	cfg = cfg.withDefaults()
+	be, err := newSystemBackend(cfg, netns.None())
+	if err != nil {
+		return err
+	}
+	defer be.Close()
+	if _, err := be.link(); err != nil {
+		return err
+	}
+	return be.Remove(ctx)
+}

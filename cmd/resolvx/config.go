@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/resolvx/resolvx/vip"
 )
 
 // Config is the server configuration. Sources, later wins: the embedded
@@ -32,6 +36,24 @@ type ClusterConfig struct {
 	Bootstrap bool       `yaml:"bootstrap"`
 	Join      []string   `yaml:"join"`
 	Raft      RaftConfig `yaml:"raft"`
+	VIP       VIPConfig  `yaml:"vip"`
+}
+
+// VIPConfig is the floating service address (cluster.vip.*): held by the
+// leader as a lease with a kernel lifetime, announced with gratuitous ARP
+// (IPv4) or unsolicited neighbour advertisements (IPv6).
+type VIPConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// Address is the VIP with its prefix length, IPv4 or IPv6.
+	Address string `yaml:"address"`
+	// Interface carries the VIP (it needs to be on the clients' L2 segment).
+	Interface string `yaml:"interface"`
+	// GratuitousARPCount announcements on a claim (then one every 5 s).
+	GratuitousARPCount int `yaml:"gratuitous_arp_count"`
+	// Lease is the address's kernel lifetime, whole seconds, at least 1s.
+	Lease Duration `yaml:"lease"`
+	// Announce sends the announcements; false turns them off.
+	Announce bool `yaml:"announce"`
 }
 
 // RaftConfig holds the Raft timings (cluster.raft.*).
@@ -92,6 +114,11 @@ func defaultConfig() Config {
 				SnapshotThreshold:  8192,
 				SnapshotInterval:   Duration(60 * time.Second),
 			},
+			VIP: VIPConfig{
+				GratuitousARPCount: vip.DefaultGratuitousARPCount,
+				Lease:              Duration(vip.DefaultLease),
+				Announce:           true,
+			},
 		},
 		DNS:     ListenConfig{Listen: "127.0.0.1:1053"},
 		API:     ListenConfig{Listen: "127.0.0.1:8080"},
@@ -148,6 +175,11 @@ func settings() []setting {
 			c.Cluster.Join = splitList(v)
 			return nil
 		}},
+		{"cluster.vip.address", "RESOLVX_VIP", "vip", func(c *Config, v string) error {
+			c.Cluster.VIP.Enabled, c.Cluster.VIP.Address = true, v
+			return nil
+		}},
+		{"cluster.vip.interface", "RESOLVX_VIP_INTERFACE", "vip-interface", str(func(c *Config) *string { return &c.Cluster.VIP.Interface })},
 		{"log.level", "RESOLVX_LOG_LEVEL", "log-level", str(func(c *Config) *string { return &c.Log.Level })},
 		{"log.format", "RESOLVX_LOG_FORMAT", "log-format", str(func(c *Config) *string { return &c.Log.Format })},
 	}
@@ -220,6 +252,7 @@ func (c *Config) validate() error {
 	if r.SnapshotThreshold == 0 {
 		errs = append(errs, errors.New("cluster.raft.snapshot_threshold: must be positive"))
 	}
+	errs = append(errs, c.Cluster.VIP.validate()...)
 	if _, err := parseLevel(c.Log.Level); err != nil {
 		errs = append(errs, fmt.Errorf("log.level: %w", err))
 	}
@@ -230,6 +263,60 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("storage.path: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// validate checks cluster.vip.*; the address and interface only matter
+// when the VIP is enabled.
+func (v VIPConfig) validate() []error {
+	var errs []error
+	if v.Enabled || v.Address != "" {
+		if _, err := v.prefix(); err != nil {
+			errs = append(errs, fmt.Errorf("cluster.vip.address: %w", err))
+		}
+	}
+	if v.Enabled && v.Interface == "" {
+		errs = append(errs, errors.New("cluster.vip.interface: required when the VIP is enabled (the interface on the clients' segment)"))
+	}
+	if strings.ContainsFunc(v.Interface, func(r rune) bool { return r <= ' ' || r == '/' || r == 0x7f }) || len(v.Interface) > 15 {
+		errs = append(errs, fmt.Errorf("cluster.vip.interface: %q is not an interface name", v.Interface))
+	}
+	if time.Duration(v.Lease) < time.Second {
+		errs = append(errs, fmt.Errorf("cluster.vip.lease: %v is below the minimum 1s (the kernel counts address lifetimes in whole seconds)", time.Duration(v.Lease)))
+	}
+	if v.GratuitousARPCount < 1 || v.GratuitousARPCount > 100 {
+		errs = append(errs, fmt.Errorf("cluster.vip.gratuitous_arp_count: %d is not 1..100 (use announce: false to send none)", v.GratuitousARPCount))
+	}
+	return errs
+}
+
+// prefix parses the VIP address: an IPv4 or IPv6 unicast address with its
+// prefix length.
+func (v VIPConfig) prefix() (netip.Prefix, error) {
+	if v.Address == "" {
+		return netip.Prefix{}, errors.New("required when the VIP is enabled (an address with its prefix length, such as 10.0.0.100/24)")
+	}
+	p, err := netip.ParsePrefix(v.Address)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an address with a prefix length such as 10.0.0.100/24 or 2001:db8::100/64", v.Address)
+	}
+	if a := p.Addr(); a.Zone() != "" || a.Is4In6() || !a.IsGlobalUnicast() {
+		return netip.Prefix{}, fmt.Errorf("%q is not a unicast IPv4 or IPv6 address usable as a VIP", v.Address)
+	}
+	return p, nil
+}
+
+// vipConfig is the VIP manager's configuration (the VIP must be enabled
+// and valid).
+func (v VIPConfig) vipConfig(logger *slog.Logger) vip.Config {
+	p, _ := v.prefix()
+	return vip.Config{
+		Address:            p,
+		Interface:          v.Interface,
+		Lease:              time.Duration(v.Lease),
+		GratuitousARPCount: v.GratuitousARPCount,
+		NoAnnounce:         !v.Announce,
+		Logger:             logger,
+	}
 }
 
 // checkHostPort requires host:port with a numeric port; the host may be

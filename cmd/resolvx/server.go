@@ -62,6 +62,8 @@ Configuration sources, later wins: embedded defaults, the YAML file
 	f.String("cluster-advertise", "", "cluster address other nodes use to reach this one (cluster.advertise)")
 	f.Bool("bootstrap", false, "bootstrap a new one-node cluster when there is no state (cluster.bootstrap)")
 	f.String("join", "", "host:port[,host:port…] of any members to join (cluster.join)")
+	f.String("vip", "", "floating service address ADDR/PREFIX held by the leader; enables the VIP (cluster.vip.address)")
+	f.String("vip-interface", "", "interface that carries the VIP (cluster.vip.interface)")
 	f.String("log-level", "", "debug, info, warn or error (log.level)")
 	f.String("log-format", "", "text or json (log.format)")
 	return cmd
@@ -108,8 +110,12 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 
 	state := fsm.New(logger.With("component", "fsm"))
+	vipw, err := newVIPWiring(ctx, cfg.Cluster.VIP, logger)
+	if err != nil {
+		return err
+	}
 	r := cfg.Cluster.Raft
-	node, err := cluster.New(cluster.Config{
+	ccfg := cluster.Config{
 		NodeID:             cfg.Cluster.NodeID,
 		DataDir:            filepath.Join(cfg.Storage.Path, "raft"),
 		Listen:             cfg.Cluster.Listen,
@@ -125,16 +131,26 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		SnapshotThreshold:  r.SnapshotThreshold,
 		SnapshotInterval:   time.Duration(r.SnapshotInterval),
 		Logger:             logger.With("component", "cluster"),
-	}, state)
+	}
+	vipw.configure(&ccfg)
+	node, err := cluster.New(ccfg, state)
 	if err != nil {
 		return fmt.Errorf("cluster.listen/storage.path: %w", err)
 	}
+	// A leader's Shutdown removes its VIP (BeforeTransfer), records the
+	// release and hands leadership over; then the VIP manager stops for
+	// good.
 	stopNode := func() {
 		sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		defer scancel()
 		if err := node.Shutdown(sctx); err != nil {
 			logger.Error("cluster shutdown", "err", err)
 		}
+		vipw.stop(sctx, logger)
+	}
+	if err := vipw.start(node); err != nil {
+		stopNode()
+		return err
 	}
 
 	dnsSrv := dnsserver.New(dnsserver.Config{Listen: cfg.DNS.Listen, Logger: logger.With("component", "dns"), Registerer: reg}, state)
@@ -165,7 +181,8 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 	node.Start(ctx)
 	logger.Info("resolvx node running", "version", version, "node_id", cfg.Cluster.NodeID,
-		"dns", cfg.DNS.Listen, "api", cfg.API.Listen, "cluster", cfg.Cluster.Listen, "data", cfg.Storage.Path)
+		"dns", cfg.DNS.Listen, "api", cfg.API.Listen, "cluster", cfg.Cluster.Listen, "data", cfg.Storage.Path,
+		"vip", cfg.Cluster.VIP.Address, "vip_interface", cfg.Cluster.VIP.Interface)
 
 	var runErr error
 	select {
@@ -177,8 +194,9 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		runErr = fmt.Errorf("api: %w", err)
 	}
 
-	// Raft first (a leader hands over leadership), then the API, DNS last:
-	// this node answers queries until the very end.
+	// Raft first (a leader removes its VIP, records the release and hands
+	// over leadership), then the API, DNS last: this node answers queries
+	// until the very end.
 	stopNode()
 	sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer scancel()
