@@ -217,39 +217,54 @@ func (n *Node) quorumContactBound(ctx context.Context, term uint64) (time.Time, 
 			voters++
 		}
 	}
-	// A verify quorum is voters/2+1 acknowledgements from any members
-	// (raft counts nonvoters' too); a set meets all of them when it leaves
-	// out fewer than that many members.
-	need := len(servers) - (voters/2 + 1) + 1
+	need := meetsEveryQuorum(len(servers), voters)
 
 	ctx, cancel := context.WithTimeout(ctx, vipContactTimeout)
 	defer cancel()
-	var mu sync.Mutex
-	bounds := []time.Time{n.contacts.lastBefore(term)}
-	var wg sync.WaitGroup
+	answers := make(chan time.Time, len(servers))
+	asked := 0
 	for _, s := range servers {
 		if string(s.ID) == n.id {
 			continue
 		}
-		wg.Add(1)
+		asked++
 		go func() {
-			defer wg.Done()
 			var resp vipContactResponse
 			if err := transport.Call(ctx, string(s.Address), methodVIPContact, vipContactRequest{Term: term}, &resp); err != nil || !resp.Known || resp.AgeNS < 0 {
+				answers <- time.Time{}
 				return
 			}
 			// The member's bound was at most age before it answered, and
 			// it answered before now.
-			b := time.Now().Add(-time.Duration(resp.AgeNS))
-			mu.Lock()
-			bounds = append(bounds, b)
-			mu.Unlock()
+			answers <- time.Now().Add(-time.Duration(resp.AgeNS))
 		}()
 	}
-	wg.Wait()
-	if len(bounds) < need {
+	// Any need members that answered bound every quorum: stop at the
+	// first need (a member cut off would hold the rest up to the timeout).
+	bounds := []time.Time{n.contacts.lastBefore(term)}
+	for ; asked > 0 && len(bounds) < need; asked-- {
+		if b := <-answers; !b.IsZero() {
+			bounds = append(bounds, b)
+		}
+	}
+	return quorumBound(bounds, need)
+}
+
+// meetsEveryQuorum is how many members a set needs so that it meets every
+// possible VerifyLeader quorum: voters/2+1 acknowledgements from any of the
+// members (raft counts nonvoters' too), so a set meets all of them when it
+// leaves out fewer than that many members.
+func meetsEveryQuorum(members, voters int) int {
+	return members - (voters/2 + 1) + 1
+}
+
+// quorumBound is the earliest time that bounds some need of the given
+// member bounds (the need-th smallest), or false when there are fewer.
+func quorumBound(bounds []time.Time, need int) (time.Time, bool) {
+	if need < 1 || len(bounds) < need {
 		return time.Time{}, false
 	}
+	bounds = slices.Clone(bounds)
 	slices.SortFunc(bounds, func(a, b time.Time) int { return a.Compare(b) })
 	return bounds[need-1], true
 }

@@ -334,3 +334,42 @@ func holdsFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		<-tick.C
 	}
 }
+
+// Invariant: the quorum bound takes the best set of answers that meets
+// every possible verify quorum — a majority of voters, more when nonvoters
+// could acknowledge too — and nothing when too few answered.
+func TestQuorumBound(t *testing.T) {
+	t0 := time.Now()
+	at := func(ms ...int) []time.Time {
+		var out []time.Time
+		for _, m := range ms {
+			out = append(out, t0.Add(time.Duration(m)*time.Millisecond))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		members, voters int
+		bounds          []time.Time
+		want            int // ms, -1 = none
+	}{
+		{1, 1, at(5), 5},
+		{3, 3, at(50, 10), 50},
+		{3, 3, at(50, 10, 30), 30},
+		{3, 3, at(50), -1},
+		{5, 5, at(40, 10, 30, 20), 30},
+		{5, 5, at(40, 10), -1},
+		{4, 3, at(40, 10, 30), 40}, // a nonvoter: three of four needed
+	} {
+		need := meetsEveryQuorum(tc.members, tc.voters)
+		got, ok := quorumBound(tc.bounds, need)
+		if tc.want < 0 {
+			if ok {
+				t.Errorf("%+v: got %v, want none", tc, got.Sub(t0))
+			}
+			continue
+		}
+		if !ok || !got.Equal(t0.Add(time.Duration(tc.want)*time.Millisecond)) {
+			t.Errorf("%d members, %d voters, %d answers: got %v %v, want %dms", tc.members, tc.voters, len(tc.bounds), got.Sub(t0), ok, tc.want)
+		}
+	}
+}
