@@ -682,8 +682,10 @@ func (l *Lab) waitAnswer(addr, name, want string, timeout time.Duration) {
 }
 
 // watch polls cond every 20 ms in the background, from now until timeout,
-// and delivers the time it first held (zero on timeout). It lets a test
-// time several things that happen at once after one fault.
+// and delivers the time at which the first call that held began (zero on
+// timeout): a status read reflects the node's state when the request left,
+// not when a slow reply came back. It lets a test time several things that
+// happen at once after one fault.
 func watch(timeout time.Duration, cond func() bool) <-chan time.Time {
 	ch := make(chan time.Time, 1)
 	go func() {
@@ -691,8 +693,9 @@ func watch(timeout time.Duration, cond func() bool) <-chan time.Time {
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
 		for {
+			at := time.Now()
 			if cond() {
-				ch <- time.Now()
+				ch <- at
 				return
 			}
 			if time.Now().After(deadline) {
@@ -705,32 +708,35 @@ func watch(timeout time.Duration, cond func() bool) <-chan time.Time {
 	return ch
 }
 
-// agreedLeader reports the leader every node of among that is up names,
-// when they agree and it says it leads, else nil. It never blocks long.
-func (l *Lab) agreedLeader(among []*Node) *Node {
-	var id string
-	for _, n := range among {
-		if !n.running() || n.isStopped() {
-			continue
+// latest waits for every channel and returns the latest time (zero if any
+// delivered zero).
+func latest(chs []<-chan time.Time) time.Time {
+	var last time.Time
+	zero := false
+	for _, ch := range chs {
+		at := <-ch
+		zero = zero || at.IsZero()
+		if at.After(last) {
+			last = at
 		}
-		s, err := n.status()
-		if err != nil || s.Leader == "" || (id != "" && s.Leader != id) {
-			return nil
-		}
-		id = s.Leader
 	}
-	ld := l.byID(id)
-	if ld == nil {
-		return nil
+	if zero {
+		return time.Time{}
 	}
-	in := false
-	for _, n := range among {
-		in = in || n == ld
+	return last
+}
+
+// localRole is the node's own Raft state from GET /api/v1/cluster/node
+// (no fan-out to the other members, so it answers fast in a partition).
+func (n *Node) localRole() (string, error) {
+	_, env, err := n.call("GET", "/api/v1/cluster/node", nil, 2*time.Second)
+	if err != nil {
+		return "", err
 	}
-	if s, err := ld.status(); !in || err != nil || !s.IsLeader {
-		return nil
+	var s struct {
+		Status string `json:"status"`
 	}
-	return ld
+	return s.Status, json.Unmarshal(env.Data, &s)
 }
 
 // clientNeigh returns the client's neighbour entry for the VIP: its link

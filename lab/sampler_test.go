@@ -185,6 +185,19 @@ func (s *vipSampler) heldSince(n *Node, t0 time.Time) time.Time {
 	return time.Time{}
 }
 
+// claimedAt waits until the sampling loop has recorded n as the only
+// holder after t0 and returns that sample's time: the claim happened in
+// the 50 ms before it.
+func (l *Lab) claimedAt(n *Node, t0 time.Time) time.Time {
+	l.t.Helper()
+	var at time.Time
+	eventually(l.t, 10*time.Second, "the sampler records "+n.id+" holding the VIP", func() (bool, string) {
+		at = l.sampler.heldSince(n, t0)
+		return !at.IsZero(), "not yet"
+	})
+	return at
+}
+
 // lastHeldBy returns the last sample time at which n held the VIP.
 func (s *vipSampler) lastHeldBy(n *Node) time.Time {
 	s.mu.Lock()
