@@ -119,6 +119,15 @@ cmd_up() {
 		sleep 0.2
 	done
 	inns "$P-c" "$BIN" --api "$(api n1)" record create "$ZONE" www A 192.0.2.80 >/dev/null
+	if has_vip_flag; then
+		# The leader claims the VIP once any earlier holder's lease must
+		# have run out (about a second after it is elected).
+		deadline=$((SECONDS + 10))
+		until [ -n "$(vip_holders)" ]; do
+			[ $SECONDS -lt $deadline ] || die "nobody holds the VIP 10 s after the cluster formed"
+			sleep 0.1
+		done
+	fi
 	cmd_status n1
 	cat <<EOF
 
@@ -210,16 +219,24 @@ cmd_heal() {
 	echo "healed"
 }
 
-cmd_vip() {
-	local n held=0
+# vip_holders: the nodes whose eth0 carries the VIP, one a line.
+vip_holders() {
+	local n
 	for n in $(nodes); do
-		if ip -n "$P-$n" -4 addr show dev eth0 | grep -q "inet $VIP/"; then
-			echo "$n holds $VIP: $(ip -n "$P-$n" -4 addr show dev eth0 | grep "inet $VIP/" | sed 's/^ *//')"
-			ip -n "$P-$n" -4 addr show dev eth0 | grep -A1 "inet $VIP/" | tail -1 | sed 's/^ */    /'
-			held=$((held + 1))
-		fi
+		ip -n "$P-$n" -4 addr show dev eth0 2>/dev/null | grep -q "inet $VIP/" && echo "$n"
+	done
+	return 0
+}
+
+cmd_vip() {
+	local n lft held=0
+	for n in $(vip_holders); do
+		lft=$(ip -n "$P-$n" -4 addr show dev eth0 | grep -A1 "inet $VIP/" | grep -o 'valid_lft [^ ]*' || true)
+		echo "$n holds $VIP ($lft)"
+		held=$((held + 1))
 	done
 	[ $held -gt 0 ] || echo "nobody holds $VIP"
+	[ $held -le 1 ] || echo "lab: WARNING: $held holders at once" >&2
 }
 
 main() {
