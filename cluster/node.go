@@ -19,8 +19,10 @@ import (
 // Timings of the node's own protocol (Raft's are in Config).
 const (
 	// leaderWait bounds how long a write or read waits for a leader to be
-	// known (and retries a leader that moved) before NO_QUORUM.
-	leaderWait = time.Second
+	// known (and retries a leader that moved) before NO_QUORUM. Below a
+	// second with margin: a minority must refuse a write within a second
+	// of the request, and an election on a LAN takes well under this.
+	leaderWait = 800 * time.Millisecond
 	// enqueueTimeout bounds handing an entry to raft on the leader.
 	enqueueTimeout = time.Second
 	// commitCap bounds waiting for a proposed entry to commit. Normally the
