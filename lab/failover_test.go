@@ -46,8 +46,8 @@ func TestFailoverKill(t *testing.T) {
 		failover := answered.Sub(killed)
 		failovers = append(failovers, failover)
 		claims = append(claims, claim)
-		t.Logf("kill -9 #%d: %s → %s, VIP on %s after %v, client answered after %v",
-			i+1, old.id, next.id, next.id, claim.Round(time.Millisecond), failover.Round(time.Millisecond))
+		t.Logf("kill -9 #%d at %s: %s → %s, VIP on %s after %v, client answered after %v",
+			i+1, killed.UTC().Format("15:04:05.000"), old.id, next.id, next.id, claim.Round(time.Millisecond), failover.Round(time.Millisecond))
 
 		old.start()
 		l.waitLeader(15*time.Second, l.nodes, nil)

@@ -170,6 +170,7 @@ func newLab(t *testing.T, opts labOptions) *Lab {
 				b, _ := os.ReadFile(n.logPath)
 				t.Logf("---- log of %s (%s) ----\n%s", n.id, n.ip, lastLines(string(b), 80))
 			}
+			keepLog(t, n)
 		})
 	}
 	if opts.config != "" {
@@ -225,6 +226,26 @@ func newLab(t *testing.T, opts labOptions) *Lab {
 		l.waitVIPOn(leader, 10*time.Second)
 	}
 	return l
+}
+
+// keepLog copies the node's log to RESOLVX_LAB_LOGS/<test>/<node>.log when
+// that is set (make lab-bench sets it), to study a run that passed.
+func keepLog(t *testing.T, n *Node) {
+	dir := os.Getenv("RESOLVX_LAB_LOGS")
+	if dir == "" {
+		return
+	}
+	dir = filepath.Join(dir, strings.NewReplacer("/", "_", "|", "-").Replace(t.Name()))
+	b, err := os.ReadFile(n.logPath)
+	if err == nil {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, n.id+".log"), b, 0o644)
+	}
+	if err != nil {
+		t.Logf("keeping %s's log: %v", n.id, err)
+	}
 }
 
 func lastLines(s string, n int) string {
