@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -44,6 +45,7 @@ func run(m *testing.M) (int, error) {
 	} else if abs, err := filepath.Abs(binPath); err == nil {
 		binPath = abs
 	}
+	gcStaleLabs()
 	started := time.Now()
 	code := m.Run()
 	var table strings.Builder
@@ -162,3 +164,36 @@ func printFigures(w io.Writer, started time.Time) {
 	}
 	fmt.Fprintln(w)
 }
+
+// gcStaleLabs deletes the namespaces of labs left by a test binary that
+// died without its cleanups (killed, or a go test -timeout panic): lab
+// namespaces (rxl-<6 hex>-…) older than an hour, in which no process runs.
+// A lab of a run still going is never that old (the suite takes minutes),
+// and its namespaces hold its servers.
+func gcStaleLabs() {
+	if os.Geteuid() != 0 {
+		return
+	}
+	entries, err := os.ReadDir("/run/netns")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !staleLabName.MatchString(name) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || time.Since(info.ModTime()) < time.Hour {
+			continue
+		}
+		if out, err := exec.Command("ip", "netns", "pids", name).Output(); err != nil || strings.TrimSpace(string(out)) != "" {
+			continue
+		}
+		if err := exec.Command("ip", "netns", "del", name).Run(); err == nil {
+			fmt.Fprintf(os.Stderr, "lab: deleted stale namespace %s left by an earlier run\n", name)
+		}
+	}
+}
+
+var staleLabName = regexp.MustCompile(`^rxl-[0-9a-f]{6}-(sw|c|n[0-9]+)$`)
