@@ -86,6 +86,10 @@ func check(req *dns.Msg, e edns, qn dns.Question) int {
 		return dns.RcodeBadVers
 	case req.Opcode != dns.OpcodeQuery:
 		return dns.RcodeNotImplemented
+	case qn.Qclass == 0:
+		// Class 0 is reserved (RFC 6895 §3.2), and it is what miekg/dns
+		// unpacks from a question cut short after its type.
+		return dns.RcodeFormatError
 	case qn.Qclass != dns.ClassINET:
 		return dns.RcodeRefused
 	case !dns.IsFqdn(qn.Name):

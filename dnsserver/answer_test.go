@@ -220,6 +220,8 @@ func answerCases() []Case {
 			Mutate: func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassCHAOS }},
 		{Name: "class ANY", Qname: "www.example.com.", Qtype: dns.TypeA, Rcode: dns.RcodeRefused,
 			Mutate: func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassANY }},
+		{Name: "class 0 (reserved; a question cut after its type unpacks so)", Qname: "www.example.com.", Qtype: dns.TypeA, Rcode: dns.RcodeFormatError,
+			Mutate: func(m *dns.Msg) { m.Question[0].Qclass = 0 }},
 		{Name: "AXFR over UDP", Qname: "example.com.", Qtype: dns.TypeAXFR, Rcode: dns.RcodeRefused},
 		{Name: "AXFR over TCP (not served yet)", Qname: "example.com.", Qtype: dns.TypeAXFR, TCP: true, Rcode: dns.RcodeRefused},
 		{Name: "IXFR", Qname: "example.com.", Qtype: dns.TypeIXFR, Rcode: dns.RcodeRefused},

@@ -54,8 +54,10 @@
 //     not fit without them, it keeps only the question and OPT and sets TC,
 //     as Knot does.
 //   - Odd requests: QR=1 → no reply; QDCOUNT ≠ 1 → FORMERR; opcode other
-//     than QUERY (NOTIFY included, for now) → NOTIMP; class other than IN
-//     (CHAOS too: no version disclosure) → REFUSED; a name outside every
+//     than QUERY (NOTIFY included, for now) → NOTIMP; class 0 (reserved,
+//     and what miekg/dns unpacks from a question cut after its type) →
+//     FORMERR; any other class but IN (CHAOS too: no version disclosure)
+//     → REFUSED; a name outside every
 //     zone → REFUSED with AA clear; QTYPE 0, OPT, TKEY, TSIG → FORMERR;
 //     AXFR and IXFR → REFUSED over UDP and, until
 //     zone transfers exist, over TCP too. A nil view (nothing loaded yet)
@@ -93,6 +95,12 @@
 // accept function that lets every request reach Answer (which decides
 // FORMERR/NOTIMP itself), and panic recovery (SERVFAIL and a log line).
 // Requests that cannot be unpacked get FORMERR from miekg/dns when their
-// header is readable, and are dropped otherwise. TCP connections are
-// limited in number, idle time and write time.
+// header is readable, and are dropped otherwise (Knot drops them all).
+// miekg/dns is lenient in two ways resolvx keeps: bytes after the last
+// counted record are ignored, and section counts that promise more records
+// than a message holds, when it ends on a record boundary, are taken as
+// the records present (Knot answers FORMERR to both). TCP connections are
+// limited in number, idle time and write time. badpackets_test.go is the
+// catalogue of malformed and odd requests with the reply each gets, and
+// Knot's reply beside it.
 package dnsserver

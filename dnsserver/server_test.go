@@ -40,7 +40,7 @@ func (p *panicSource) View() *zone.View {
 }
 
 // startServer runs a server on a free loopback port until the test ends.
-func startServer(t *testing.T, cfg Config, src ViewSource) *Server {
+func startServer(t testing.TB, cfg Config, src ViewSource) *Server {
 	t.Helper()
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
@@ -223,7 +223,7 @@ func TestServerMetrics(t *testing.T) {
 }
 
 // counterValue reads a counter from reg (0 when absent).
-func counterValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+func counterValue(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
