@@ -132,13 +132,13 @@ cmd_up() {
 	cat <<EOF
 
 The lab is up: $count nodes n1…n$count ($NET.11…), client $CLIENT_IP, VIP $VIP, zone $ZONE.
-  deploy/lab/lab.sh status n2         # resolvx cluster status on n2
-  deploy/lab/lab.sh dig www.$ZONE     # dig from the client at the VIP
-  deploy/lab/lab.sh vip               # who holds the VIP
-  deploy/lab/lab.sh kill n1           # kill -9 (also stop, cont, term); start n1 brings it back
-  deploy/lab/lab.sh partition n1      # cut n1 off; heal to undo
+  deploy/lab/lab.sh status n2                  # resolvx cluster status on n2
+  deploy/lab/lab.sh dig www.$ZONE              # dig from the client at the VIP
+  deploy/lab/lab.sh vip                        # who holds the VIP
+  deploy/lab/lab.sh kill n1                    # kill -9 (also stop, cont, term); start n1 brings it back
+  deploy/lab/lab.sh partition n1               # cut n1 off; heal to undo
   deploy/lab/lab.sh cli n2 record create $ZONE api A 192.0.2.81
-  make lab-down                       # remove everything
+  make lab-down                                # remove everything
 State and logs: $STATE
 EOF
 }
