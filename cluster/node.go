@@ -23,6 +23,11 @@ const (
 	// second with margin: a minority must refuse a write within a second
 	// of the request, and an election on a LAN takes well under this.
 	leaderWait = 800 * time.Millisecond
+	// firstLeaderWait replaces leaderWait on a node that has not seen any
+	// leader since it started: a freshly bootstrapped node elects itself
+	// after one election timeout, and a user's first write right after
+	// `resolvx server` must wait for that rather than fail.
+	firstLeaderWait = 3 * time.Second
 	// enqueueTimeout bounds handing an entry to raft on the leader.
 	enqueueTimeout = time.Second
 	// commitCap bounds waiting for a proposed entry to commit. Normally the
@@ -85,6 +90,8 @@ type Node struct {
 	joined atomic.Bool // the join loop succeeded
 
 	persisted atomic.Uint64 // the applied index last written to the stable store
+
+	sawLeader atomic.Bool // some leader has been known since the node started
 
 	startOnce sync.Once
 	shutOnce  sync.Once
@@ -359,6 +366,9 @@ func (n *Node) observeLoop() {
 		case o := <-n.obsCh:
 			if lo, ok := o.Data.(raft.LeaderObservation); ok {
 				n.logger.Debug("cluster: leader changed", "leader", string(lo.LeaderID), "address", string(lo.LeaderAddr))
+				if lo.LeaderAddr != "" {
+					n.sawLeader.Store(true)
+				}
 			}
 			n.signalLeaderChange()
 		case <-n.ctx.Done():

@@ -18,7 +18,13 @@ import (
 // not acted upon (or, for an idempotent request, when the leader was lost
 // while it was in flight). Anything else is returned as is.
 func (n *Node) leaderDo(ctx context.Context, what string, idempotent bool, local func(context.Context) error, remote func(ctx context.Context, addr string) error) error {
-	deadline := time.Now().Add(leaderWait)
+	wait := leaderWait
+	if addr, _ := n.raft.LeaderWithID(); addr != "" {
+		n.sawLeader.Store(true)
+	} else if !n.sawLeader.Load() {
+		wait = firstLeaderWait
+	}
+	deadline := time.Now().Add(wait)
 	var last error
 	for {
 		var err error
@@ -36,7 +42,7 @@ func (n *Node) leaderDo(ctx context.Context, what string, idempotent bool, local
 			case errors.Is(werr, errStopped):
 				return noQuorum(what + ": " + errStopped.Error())
 			default:
-				detail := what + ": no leader known after " + leaderWait.String()
+				detail := what + ": no leader known after " + wait.String()
 				if last != nil {
 					detail += " (last attempt: " + last.Error() + ")"
 				}
@@ -51,7 +57,7 @@ func (n *Node) leaderDo(ctx context.Context, what string, idempotent bool, local
 			deadline = time.Now().Add(leaderWait) // a fresh budget to reach the new leader
 		}
 		if !time.Now().Before(deadline) {
-			return noQuorum(fmt.Sprintf("%s: could not reach a leader within %s (last attempt: %v)", what, leaderWait, last))
+			return noQuorum(fmt.Sprintf("%s: could not reach a leader within %s (last attempt: %v)", what, wait, last))
 		}
 		n.pause(ctx, deadline)
 	}
