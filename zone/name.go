@@ -3,6 +3,7 @@ package zone
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits from RFC 1035 §2.3.4, in presentation form without the final dot.
@@ -69,6 +70,21 @@ func printable(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// brief presents user input inside an error message: control characters
+// replaced (see printable) and at most 80 bytes, so that a huge value is
+// not echoed back whole.
+func brief(s string) string {
+	const max = 80
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return printable(s)
 }
 
 // lower returns s in lower case. It does not allocate when s has no

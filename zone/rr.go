@@ -45,6 +45,11 @@ func NewRecord(zoneName, name, typ, value string, ttl uint32, priority uint16) (
 		return Record{}, err
 	}
 	r := Record{Name: owner, Type: strings.ToUpper(strings.TrimSpace(typ)), TTL: ttl, Priority: priority, Value: value}
+	if unquotedSemicolon(value) {
+		// In master-file syntax the rest would be a comment, silently
+		// dropped: "v=spf1 -all; x" would store "v=spf1" "-all".
+		return Record{}, fmt.Errorf("%w: %s record value has a ';' outside double quotes; quote the text that holds it", ErrInvalid, brief(r.Type))
+	}
 	rr, canon, err := parseRecord(apex, r)
 	if err != nil {
 		return canon, err
@@ -116,6 +121,18 @@ func checkRData(rr dns.RR) error {
 		return checkMandatory(x.Value)
 	case *dns.HTTPS:
 		return checkMandatory(x.Value)
+	case *dns.CAA:
+		if x.Tag == "" || strings.ContainsFunc(x.Tag, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		}) {
+			return fmt.Errorf("%w: a CAA tag is one or more letters and digits (RFC 8659 §4.1)", ErrInvalid)
+		}
+		return nil
+	case *dns.TXT:
+		if len(x.Txt) == 0 {
+			return fmt.Errorf("%w: a TXT record needs at least one string (RFC 1035 §3.3.14)", ErrInvalid)
+		}
+		return nil
 	default:
 		return nil
 	}
@@ -190,7 +207,7 @@ func parseRecord(apex string, r Record) (dns.RR, Record, error) {
 		if typ == "SOA" {
 			return nil, r, fmt.Errorf("%w: the SOA record is managed by resolvx; change the zone's SOA settings instead", ErrInvalid)
 		}
-		return nil, r, fmt.Errorf("%w: record type %q is not supported (supported: %s)", ErrInvalid, printable(r.Type), strings.Join(SupportedTypes(), ", "))
+		return nil, r, fmt.Errorf("%w: record type %q is not supported (supported: %s)", ErrInvalid, brief(r.Type), strings.Join(SupportedTypes(), ", "))
 	}
 	if r.TTL > MaxTTL {
 		return nil, r, fmt.Errorf("%w: TTL %d is out of range 0..%d", ErrInvalid, r.TTL, MaxTTL)
@@ -229,7 +246,7 @@ func parseRecord(apex string, r Record) (dns.RR, Record, error) {
 	line := fmt.Sprintf("%s %d IN %s %s", owner, r.TTL, typ, rdata)
 	rr, err := parseOne(line, apex)
 	if err != nil {
-		return nil, r, fmt.Errorf("%w: %s record value %q does not parse%s", ErrInvalid, typ, printable(value), parseReason(typ, err))
+		return nil, r, fmt.Errorf("%w: %s record value %q does not parse%s", ErrInvalid, typ, brief(value), parseReason(typ, err))
 	}
 	if rr.Header().Rrtype != t {
 		return nil, r, fmt.Errorf("%w: %s record value does not parse as %s", ErrInvalid, typ, typ)
@@ -353,6 +370,25 @@ func naptrQuoted(v string) string {
 		}
 	}
 	return strings.Join(fields, " ")
+}
+
+// unquotedSemicolon reports whether s has a ';' outside double quotes (and
+// not escaped): the start of a master-file comment.
+func unquotedSemicolon(s string) bool {
+	inQuote, escaped := false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case escaped:
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case c == '"':
+			inQuote = !inQuote
+		case c == ';' && !inQuote:
+			return true
+		}
+	}
+	return false
 }
 
 // splitFields splits s at blanks outside double quotes, honouring

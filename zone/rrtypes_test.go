@@ -46,6 +46,8 @@ func TestNewRecordTypesOfIssue4(t *testing.T) {
 		{"@", "HTTPS", "1 . dohpath=/dns-query{?dns} ohttp", `1 . dohpath="/dns-query{?dns}" ohttp`},
 		{"@", "HINFO", `"Intel x86" "Debian GNU/Linux"`, `"Intel x86" "Debian GNU/Linux"`},
 		{"@", "HINFO", "PC Linux", `"PC" "Linux"`},
+		{"@", "TXT", `"v=DKIM1; k=rsa"`, `"v=DKIM1; k=rsa"`},
+		{"@", "TXT", `a\;b`, `"a;b"`},
 	}
 	for _, c := range ok {
 		r, err := NewRecord("example.com", c.name, c.typ, c.value, 300, 0)
@@ -87,6 +89,10 @@ func TestNewRecordTypesOfIssue4(t *testing.T) {
 		{"@", "SVCB", "1 . mandatory=mandatory", "mandatory lists itself"},
 		{"@", "HTTPS", `1 . ech="!!notbase64"`, "ech not base64"},
 		{"@", "HINFO", `"a b`, "open quote"},
+		{"@", "TXT", ";", "a comment: no string"},
+		{"@", "CAA", `0 "" "x"`, "empty CAA tag"},
+		{"@", "CAA", `0 is-sue "x"`, "CAA tag with a hyphen"},
+		{"@", "TXT", "v=spf1 -all; include", "text after ';' would be dropped"},
 	}
 	for _, c := range bad {
 		r, err := NewRecord("example.com", c.name, c.typ, c.value, 300, 0)

@@ -147,7 +147,7 @@ func BuildZone(name string, soa SOA, created, index uint64, recs []Record) (*Zon
 	e := buildZone(apex)
 	for i, r := range recs {
 		if err := e.add(r); err != nil {
-			return nil, fmt.Errorf("record %d of %d (%s %s): %w", i+1, len(recs), printable(r.Name), printable(r.Type), err)
+			return nil, fmt.Errorf("record %d of %d (%s %s): %w", i+1, len(recs), brief(r.Name), brief(r.Type), err)
 		}
 	}
 	return e.finish(soa, created, index), nil

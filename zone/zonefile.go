@@ -62,7 +62,13 @@ func ParseZoneFile(origin, text string) (ZoneFile, error) {
 			if zf.SOA != nil {
 				return ZoneFile{}, fmt.Errorf("%w: record %d: the file has more than one SOA record", ErrInvalid, n)
 			}
-			zf.SOA = &SOA{MName: lower(soa.Ns), RName: lower(soa.Mbox), Refresh: soa.Refresh, Retry: soa.Retry, Expire: soa.Expire, Minimum: soa.Minttl, TTL: h.Ttl}
+			s, err := ValidateSOA(SOA{MName: lower(soa.Ns), RName: lower(soa.Mbox), Refresh: soa.Refresh, Retry: soa.Retry, Expire: soa.Expire, Minimum: soa.Minttl, TTL: h.Ttl})
+			if err != nil {
+				// An "@ SOA" line without data parses (miekg/dns allows
+				// empty RDATA) and must not become the zone's SOA.
+				return ZoneFile{}, fmt.Errorf("record %d: %w", n, err)
+			}
+			zf.SOA = &s
 			continue
 		}
 		r, err := recordFromRR(apex, rr)

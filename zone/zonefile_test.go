@@ -55,6 +55,8 @@ host IN A 192.0.2.5
 		"www IN RRSIG A 8 2 300 20300101000000 20200101000000 1 example.com. AAAA\n",
 		"www CH TXT x\n",
 		"sub IN SOA a. b. 1 2 3 4 5\n",
+		"@ SOA\n",
+		"@ SOA a. b. 1 2 3 4 4294967295\n",
 	} {
 		if _, err := ParseZoneText("example.com", bad); err == nil || !errors.Is(err, ErrInvalid) {
 			t.Errorf("%q: want ErrInvalid, got %v", bad, err)
