@@ -59,10 +59,22 @@ func (p *peer) exchange(wire []byte, id uint16, tcp bool) ([]byte, error) {
 		}
 		return b, err
 	}
-	if _, err := p.udp.Write(wire); err != nil {
-		return nil, err
+	// Like a stub resolver: one retry after a second without a reply, so
+	// that a datagram lost on a busy machine is not a difference.
+	for try := 0; try < 2; try++ {
+		if _, err := p.udp.Write(wire); err != nil {
+			return nil, err
+		}
+		b, err := p.readUDP(id, time.Now().Add(time.Second))
+		if b != nil || err != nil {
+			return b, err
+		}
 	}
-	deadline := time.Now().Add(2 * time.Second)
+	return nil, nil
+}
+
+// readUDP reads until the reply with ID id arrives (nil at the deadline).
+func (p *peer) readUDP(id uint16, deadline time.Time) ([]byte, error) {
 	for {
 		if err := p.udp.SetReadDeadline(deadline); err != nil {
 			return nil, err

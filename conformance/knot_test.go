@@ -74,6 +74,7 @@ func startKnot(t *testing.T, zones []knotZone) string {
 		if !exited {
 			break // knotd runs but does not serve a zone: a zone problem
 		}
+		// It stopped (or could not bind): the port was taken; another.
 	}
 	t.Fatalf("knotd did not start: %v", err)
 	return ""
@@ -155,6 +156,7 @@ zone:
 		case <-done:
 			exited = true
 		default:
+			exited = err == errPortTaken // as good as exited: try another port
 		}
 		stop()
 		return "", exited, fmt.Errorf("%w\nknotd log:\n%s", err, log.String())
@@ -167,6 +169,14 @@ zone:
 	})
 	return addr, false, nil
 }
+
+// errPortTaken is waitForKnot's error when knotd could not bind its port
+// (taken between freePort and knotd's start).
+const errPortTaken = knotError("knotd could not bind its port")
+
+type knotError string
+
+func (e knotError) Error() string { return string(e) }
 
 // waitForKnot polls every zone's SOA until knotd serves the expected
 // serial, knotd exits, or 20 s pass. A zone knotd fails to load is seen
@@ -189,8 +199,10 @@ func waitForKnot(addr string, zones []knotZone, exited <-chan struct{}, log *loc
 					break
 				}
 			}
-			if strings.Contains(log.String(), "failed to load zone") {
+			if l := log.String(); strings.Contains(l, "failed to load zone") {
 				return fmt.Errorf("knotd could not load zone %s", z.name)
+			} else if strings.Contains(l, "cannot bind") || strings.Contains(l, "failed to bind") {
+				return errPortTaken
 			}
 			if time.Now().After(deadline) {
 				return fmt.Errorf("zone %s not served with serial %d within 20 s (last: %v %v)", z.name, z.serial, r, err)
