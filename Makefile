@@ -46,6 +46,7 @@ fuzz-short:
 bench:
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem -benchtime 1x ./fsm/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./zone/ ./dnsserver/
+	$(GO) test -tags $(TAGS) -run '^$$' -bench Import100k -benchtime 1x ./conformance/
 
 # The L2 lab for a person (root): N nodes (3 or 5) and a client in network
 # namespaces on one bridge with no uplink, the VIP on the leader. Prints the

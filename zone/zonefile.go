@@ -43,6 +43,7 @@ func ParseZoneFile(origin, text string) (ZoneFile, error) {
 		return ZoneFile{}, err
 	}
 	var zf ZoneFile
+	seen := map[string]struct{}{}
 	zp := dns.NewZoneParser(strings.NewReader(text), apex, "")
 	zp.SetDefaultTTL(3600)
 	n := 0
@@ -75,6 +76,13 @@ func ParseZoneFile(origin, text string) (ZoneFile, error) {
 		if err != nil {
 			return ZoneFile{}, fmt.Errorf("record %d: %w", n, err)
 		}
+		// A record listed twice is one record (RFC 2181 §5: duplicates are
+		// suppressed), as BIND and Knot load it; the first TTL stands.
+		key := r.Name + " " + r.Type + " " + strconv.FormatUint(uint64(r.Priority), 10) + " " + r.Value
+		if _, dup := seen[key]; dup {
+			continue
+		}
+		seen[key] = struct{}{}
 		zf.Records = append(zf.Records, r)
 	}
 	if err := zp.Err(); err != nil {

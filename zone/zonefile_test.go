@@ -65,3 +65,15 @@ host IN A 192.0.2.5
 		}
 	}
 }
+
+// Invariant: a record listed twice in a zone file is imported once, as
+// BIND and Knot load it (RFC 2181 §5), instead of failing the import.
+func TestZoneFileDuplicatesAreOne(t *testing.T) {
+	zf, err := ParseZoneFile("example.com.", "www 300 IN A 192.0.2.1\nwww 600 IN A 192.0.2.1\n www IN A 192.0.2.2\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zf.Records) != 2 || zf.Records[0].TTL != 300 {
+		t.Fatalf("got %+v, want two records with the first TTL kept", zf.Records)
+	}
+}
