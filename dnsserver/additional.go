@@ -16,13 +16,13 @@ import (
 func (r *resolution) additionalFor(rrs []dns.RR, cut string) {
 	if cut != "" {
 		for _, rr := range rrs {
-			if t := target(rr); t != "" && isBelow(t, cut) {
+			if t := target(rr); t != "" && zone.IsBelow(t, cut) {
 				r.glue += r.addAddresses(t)
 			}
 		}
 	}
 	for _, rr := range rrs {
-		if t := target(rr); t != "" && (cut == "" || !isBelow(t, cut)) {
+		if t := target(rr); t != "" && (cut == "" || !zone.IsBelow(t, cut)) {
 			r.addAddresses(t)
 		}
 	}
@@ -49,7 +49,7 @@ func target(rr dns.RR) string {
 // once per name, and returns how many records it added.
 func (r *resolution) addAddresses(name string) int {
 	z := r.zone
-	if name == "." || !isBelow(name, z.Name()) {
+	if name == "." || !zone.IsBelow(name, z.Name()) {
 		return 0
 	}
 	for _, rr := range r.msg.Extra {

@@ -67,7 +67,7 @@ func Answer(v *zone.View, req *dns.Msg, q Query) *dns.Msg {
 	}
 	if qn.Qtype == dns.TypeDS && strings.EqualFold(z.Name(), qn.Name) {
 		// The DS RRset of a zone lives in its parent (RFC 4035 §3.1.4.1).
-		if p := parentName(z.Name()); p != "" {
+		if p := zone.ParentName(z.Name()); p != "" {
 			if pz := v.FindZone(p); pz != nil {
 				z = pz
 			}

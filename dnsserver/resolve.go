@@ -116,7 +116,7 @@ func (r *resolution) addCNAME(node *zone.Node, owner string, cname dns.RR, wildc
 		return "", false
 	}
 	target := lower(c.Target)
-	if !isBelow(target, r.zone.Name()) || r.nchain == len(r.chain) {
+	if !zone.IsBelow(target, r.zone.Name()) || r.nchain == len(r.chain) {
 		// Out of the zone (the client resolves the rest) or too long.
 		return "", false
 	}

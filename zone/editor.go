@@ -174,7 +174,7 @@ func (e *editor) newNode(name string) *Node {
 	}
 	e.nodes.set(name, n)
 	if strings.HasPrefix(name, "*.") {
-		e.setWild(parentName(name), true)
+		e.setWild(ParentName(name), true)
 	}
 	return n
 }
@@ -191,7 +191,7 @@ func (e *editor) setWild(parent string, wild bool) {
 // including the apex, creating missing ancestors (empty non-terminals) and
 // removing ones that are no longer needed.
 func (e *editor) adjustAncestors(name string, delta int) {
-	for a := parentName(name); name != e.apex && a != ""; a = parentName(a) {
+	for a := ParentName(name); name != e.apex && a != ""; a = ParentName(a) {
 		n, ok := e.nodes.get(a)
 		if !ok {
 			n = e.newNode(a)
@@ -220,6 +220,6 @@ func (e *editor) pruneIfUnused(name string) {
 	}
 	e.nodes.del(name)
 	if strings.HasPrefix(name, "*.") {
-		e.setWild(parentName(name), false)
+		e.setWild(ParentName(name), false)
 	}
 }

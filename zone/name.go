@@ -98,9 +98,9 @@ func lower(s string) string {
 	return s
 }
 
-// parentName returns the name one label up ("a.b." -> "b."), honouring
+// ParentName returns the name one label up ("a.b." -> "b."), honouring
 // backslash escapes in miekg/dns presentation form. The parent of "." is "".
-func parentName(name string) string {
+func ParentName(name string) string {
 	if name == "." {
 		return ""
 	}
@@ -118,8 +118,8 @@ func parentName(name string) string {
 	return ""
 }
 
-// isBelow reports whether name is apex or a name below it (both canonical).
-func isBelow(name, apex string) bool {
+// IsBelow reports whether name is apex or a name below it (both canonical).
+func IsBelow(name, apex string) bool {
 	if apex == "." {
 		return true
 	}

@@ -46,7 +46,7 @@ func TestCanonicalName(t *testing.T) {
 
 func TestParentNameAndLower(t *testing.T) {
 	for in, want := range map[string]string{"a.b.": "b.", "b.": ".", ".": "", `a\.b.c.`: "c."} {
-		if got := parentName(in); got != want {
+		if got := ParentName(in); got != want {
 			t.Errorf("parentName(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -185,7 +185,7 @@ func ownerName(apex, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !isBelow(owner, apex) {
+	if !IsBelow(owner, apex) {
 		return "", fmt.Errorf("%w: name %s is outside zone %s", ErrInvalid, owner, apex)
 	}
 	return owner, nil
@@ -198,7 +198,7 @@ func parseRecord(apex string, r Record) (dns.RR, Record, error) {
 	if err != nil {
 		return nil, r, err
 	}
-	if !isBelow(owner, apex) {
+	if !IsBelow(owner, apex) {
 		return nil, r, fmt.Errorf("%w: name %s is outside zone %s", ErrInvalid, owner, apex)
 	}
 	typ := strings.ToUpper(r.Type)

@@ -47,7 +47,7 @@ func (v *View) Zone(name string) *Zone {
 // FindZone returns the closest enclosing zone of qname (any case), or nil
 // when resolvx is not authoritative for it.
 func (v *View) FindZone(qname string) *Zone {
-	for name := lower(qname); name != ""; name = parentName(name) {
+	for name := lower(qname); name != ""; name = ParentName(name) {
 		if z, ok := v.zones.Get(name); ok {
 			return z
 		}
