@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/resolvx/resolvx/internal/testbin"
 )
 
 var binPath string
@@ -30,20 +32,12 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) (int, error) {
-	binPath = os.Getenv("RESOLVX_BIN")
-	if binPath == "" {
-		dir, err := os.MkdirTemp("", "resolvx-e2e-bin")
-		if err != nil {
-			return 0, err
-		}
-		defer os.RemoveAll(dir)
-		binPath = filepath.Join(dir, "resolvx")
-		cmd := exec.Command("go", "build", "-tags", "hashicorpmetrics", "-o", binPath, "../cmd/resolvx")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			return 0, fmt.Errorf("building resolvx: %w", err)
-		}
+	var cleanup func()
+	var err error
+	if binPath, cleanup, err = testbin.Resolvx("../cmd/resolvx"); err != nil {
+		return 0, err
 	}
+	defer cleanup()
 	return m.Run(), nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/resolvx/resolvx/internal/testbin"
 )
 
 // binPath is the resolvx binary the nodes run: RESOLVX_BIN, or one built
@@ -29,22 +30,12 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) (int, error) {
-	binPath = os.Getenv("RESOLVX_BIN")
-	if binPath == "" {
-		dir, err := os.MkdirTemp("", "resolvx-lab-bin")
-		if err != nil {
-			return 0, err
-		}
-		defer os.RemoveAll(dir)
-		binPath = filepath.Join(dir, "resolvx")
-		cmd := exec.Command("go", "build", "-tags", "hashicorpmetrics", "-o", binPath, "../cmd/resolvx")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			return 0, fmt.Errorf("building resolvx: %w", err)
-		}
-	} else if abs, err := filepath.Abs(binPath); err == nil {
-		binPath = abs
+	var cleanup func()
+	var err error
+	if binPath, cleanup, err = testbin.Resolvx("../cmd/resolvx"); err != nil {
+		return 0, err
 	}
+	defer cleanup()
 	gcStaleLabs()
 	started := time.Now()
 	code := m.Run()
