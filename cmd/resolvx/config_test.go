@@ -94,3 +94,25 @@ func TestEmptyConfigFileIsAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Invariant: every shipped example configuration loads and validates (with
+// its storage path pointed at a temporary directory).
+func TestExampleConfigsLoad(t *testing.T) {
+	files, err := filepath.Glob("../../deploy/examples/*.yaml")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("want the five example configs, got %v %v", files, err)
+	}
+	for _, f := range files {
+		cfg := defaultConfig()
+		if err := cfg.loadFile(f); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		cfg.Storage.Path = t.TempDir()
+		if err := cfg.validate(); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		if !cfg.Cluster.VIP.Enabled || len(cfg.Cluster.Join) != 4 || cfg.Cluster.Bootstrap {
+			t.Errorf("%s: want the VIP on, four join addresses and no bootstrap: %+v", f, cfg.Cluster)
+		}
+	}
+}
