@@ -14,9 +14,11 @@ import (
 // Status reports the cluster as this node sees it: Raft's configuration,
 // the leader, and each other member as it answers a short status probe
 // (sent to all in parallel; a member that does not answer within about
-// 300ms is "unreachable"). ReadOnly is true when no leader is known: a
-// leader that loses its quorum steps down within its leader lease, so the
-// minority side of a partition reports read-only too.
+// 300ms is "unreachable"). ReadOnly is true when this node cannot get a
+// write committed: no leader is known, or (on a follower) the leader has
+// not been heard from for a heartbeat timeout — heartbeats come ten times
+// as often — or the node has stopped. A leader that loses its quorum steps
+// down within its leader lease, so both sides of a minority report it.
 func (n *Node) Status(ctx context.Context) Status {
 	state := n.raft.State()
 	leaderAddr, leaderID := n.raft.LeaderWithID()
@@ -25,7 +27,7 @@ func (n *Node) Status(ctx context.Context) Status {
 		IsLeader:      state == raft.Leader,
 		Leader:        string(leaderID),
 		LeaderAddress: string(leaderAddr),
-		ReadOnly:      leaderID == "" || state == raft.Shutdown,
+		ReadOnly:      n.readOnly(state, string(leaderID)),
 		Term:          n.raft.CurrentTerm(),
 		CommitIndex:   n.raft.CommitIndex(),
 		AppliedIndex:  n.fsm.AppliedIndex(),
@@ -125,4 +127,16 @@ func suffrage(s raft.ServerSuffrage) string {
 		return "voter"
 	}
 	return "nonvoter"
+}
+
+// readOnly reports whether a write through this node cannot be committed
+// now (see Status).
+func (n *Node) readOnly(state raft.RaftState, leaderID string) bool {
+	switch {
+	case leaderID == "" || state == raft.Shutdown:
+		return true
+	case state == raft.Leader:
+		return false
+	}
+	return time.Since(n.raft.LastContact()) > n.cfg.HeartbeatTimeout
 }
