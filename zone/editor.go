@@ -53,6 +53,15 @@ type editor struct {
 	apex    string
 	records store[Record]
 	nodes   store[*Node]
+	// touched collects the RRsets a change set edits (for the IXFR
+	// history); nil when building a whole zone.
+	touched map[rrsetKey]struct{}
+}
+
+func (e *editor) touch(name string, t uint16) {
+	if e.touched != nil {
+		e.touched[rrsetKey{name, t}] = struct{}{}
+	}
 }
 
 // editZone edits a copy of z; z itself is never changed.
@@ -124,6 +133,7 @@ func (e *editor) add(r Record) error {
 		node = e.newNode(owner)
 	}
 	wasEmpty := node.Empty()
+	e.touch(owner, t)
 	e.nodes.set(owner, node.withRR(canon.ID, rr))
 	e.records.set(canon.ID, canon)
 	if wasEmpty {
@@ -154,6 +164,7 @@ func (e *editor) remove(id string) error {
 		return fmt.Errorf("%w: record %s", ErrNotFound, id)
 	}
 	t := supportedTypes[r.Type]
+	e.touch(r.Name, t)
 	node, _ := e.nodes.get(r.Name)
 	node = node.withoutRR(t, id)
 	e.records.del(id)

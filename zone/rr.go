@@ -252,6 +252,12 @@ func parseRecord(apex string, r Record) (dns.RR, Record, error) {
 		return nil, r, fmt.Errorf("%w: %s record value does not parse as %s", ErrInvalid, typ, typ)
 	}
 	canon := Record{ID: r.ID, Name: owner, Type: typ, TTL: r.TTL, Priority: r.Priority, Value: rdataText(rr)}
+	// The limit holds for the stored (canonical) form too: escaping can make
+	// it longer than what was typed (a non-ASCII byte becomes \DDD), and a
+	// stored record must always validate again (snapshot restore, export).
+	if len(canon.Value) > maxValueLen {
+		return nil, r, fmt.Errorf("%w: %s record value is %d bytes long once escaped, the limit is %d", ErrInvalid, typ, len(canon.Value), maxValueLen)
+	}
 	return rr, canon, nil
 }
 

@@ -11,12 +11,23 @@ import (
 // start from Empty.
 type View struct {
 	zones *immutable.Map[string, *Zone]
+	keys  *immutable.SortedMap[string, TSIGKey] // TSIG keys by canonical name
 }
 
 // Empty returns a View with no zones.
 func Empty() *View {
-	return &View{zones: immutable.NewMap[string, *Zone](stringHasher{})}
+	return &View{zones: immutable.NewMap[string, *Zone](stringHasher{}), keys: immutable.NewSortedMap[string, TSIGKey](nil)}
 }
+
+// withZones returns a copy of v holding zones.
+func (v *View) withZones(zones *immutable.Map[string, *Zone]) *View {
+	c := *v
+	c.zones = zones
+	return &c
+}
+
+// withZone returns a copy of v holding z (replacing the zone of its name).
+func (v *View) withZone(z *Zone) *View { return v.withZones(v.zones.Set(z.name, z)) }
 
 // Zones returns every zone, sorted by name.
 func (v *View) Zones() []*Zone {
@@ -67,7 +78,7 @@ func (v *View) CreateZone(name string, soa SOA, index uint64) (*View, error) {
 	if soa, err = ValidateSOA(soa); err != nil {
 		return nil, err
 	}
-	return &View{zones: v.zones.Set(apex, newZone(apex, soa, index))}, nil
+	return v.withZone(newZone(apex, soa, index)), nil
 }
 
 // DeleteZone returns a View without the zone.
@@ -76,7 +87,7 @@ func (v *View) DeleteZone(name string) (*View, error) {
 	if z == nil {
 		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, printable(name))
 	}
-	return &View{zones: v.zones.Delete(z.name)}, nil
+	return v.withZones(v.zones.Delete(z.name)), nil
 }
 
 // SetSOA returns a View in which the zone has new SOA settings.
@@ -91,7 +102,8 @@ func (v *View) SetSOA(name string, soa SOA, index uint64) (*View, error) {
 	}
 	c := *z
 	c.soa = soa
-	return &View{zones: v.zones.Set(z.name, c.withSerial(index))}, nil
+	nz := c.withSerial(index)
+	return v.withZone(nz.withDelta(z, deltaOf(z, nz, nil))), nil
 }
 
 // Apply returns a View with the changes applied to one zone, all of them or
@@ -102,6 +114,7 @@ func (v *View) Apply(zoneName string, changes []Change, index uint64) (*View, er
 		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, printable(zoneName))
 	}
 	e := editZone(z)
+	e.touched = map[rrsetKey]struct{}{}
 	for i, c := range changes {
 		if err := e.apply(c); err != nil {
 			if len(changes) == 1 {
@@ -110,7 +123,9 @@ func (v *View) Apply(zoneName string, changes []Change, index uint64) (*View, er
 			return nil, fmt.Errorf("change %d of %d: %w", i+1, len(changes), err)
 		}
 	}
-	return &View{zones: v.zones.Set(z.name, e.finish(z.soa, z.created, index))}, nil
+	nz := e.finish(z.soa, z.created, index)
+	nz.transfer, nz.allow = z.transfer, z.allow
+	return v.withZone(nz.withDelta(z, deltaOf(z, nz, e.touched))), nil
 }
 
 // Replace returns a View in which the zone holds exactly recs (an import).
@@ -124,13 +139,17 @@ func (v *View) Replace(zoneName string, recs []Record, index uint64) (*View, err
 	if err != nil {
 		return nil, err
 	}
-	return &View{zones: v.zones.Set(z.name, nz)}, nil
+	nz.transfer, nz.allow = z.transfer, z.allow
+	touched := map[rrsetKey]struct{}{}
+	z.allRRsets(touched)
+	nz.allRRsets(touched)
+	return v.withZone(nz.withDelta(z, deltaOf(z, nz, touched))), nil
 }
 
 // PutZone returns a View holding the given zone as it is, replacing any zone
 // of that name (used to restore snapshots).
 func (v *View) PutZone(z *Zone) *View {
-	return &View{zones: v.zones.Set(z.name, z)}
+	return v.withZone(z)
 }
 
 // BuildZone builds a whole zone from records in one pass (imports, snapshot

@@ -3,6 +3,7 @@ package zone
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"github.com/benbjohnson/immutable"
@@ -22,6 +23,11 @@ type Zone struct {
 	nodes   *immutable.Map[string, *Node]  // by owner name
 	soaRR   *dns.SOA
 	negSOA  *dns.SOA
+	// transfer and allow (its parsed ACL) are the zone-transfer settings.
+	transfer Transfer
+	allow    []netip.Prefix
+	// history is the last HistoryLen changes, oldest first, for IXFR.
+	history []*Delta
 }
 
 // DefaultSOA returns the SOA fields a new zone gets.
