@@ -26,6 +26,9 @@ const (
 	OpPutPolicy      Op = "policy.put"
 	OpDeletePolicy   Op = "policy.delete"
 	OpVIPRelease     Op = "vip.release"
+	OpPutTSIGKey     Op = "tsig.put"
+	OpDeleteTSIGKey  Op = "tsig.delete"
+	OpSetTransfer    Op = "zone.set_transfer"
 )
 
 // Command is the envelope of every Raft log entry the FSM understands.
@@ -84,6 +87,24 @@ type DeletePolicy struct {
 type VIPRelease struct {
 	NodeID string `json:"node_id"`
 	Term   uint64 `json:"term"`
+}
+
+// PutTSIGKey creates or replaces a TSIG key. The secret is in the log (and
+// snapshots) so every node can verify transfers; it is never logged.
+type PutTSIGKey struct {
+	Key zone.TSIGKey `json:"key"`
+}
+
+// DeleteTSIGKey removes a TSIG key no zone uses.
+type DeleteTSIGKey struct {
+	Name string `json:"name"`
+}
+
+// SetTransfer replaces a zone's zone-transfer settings (ACL, TSIG key,
+// NOTIFY targets).
+type SetTransfer struct {
+	Zone     string        `json:"zone"`
+	Transfer zone.Transfer `json:"transfer"`
 }
 
 // Encode builds the log entry for op with payload data.

@@ -164,6 +164,21 @@ func apply(s *State, b []byte, index, term uint64) (*State, error) {
 		if err = decodeData(cmd, &c); err == nil {
 			next.vipRelease, err = vipRelease(c, index, term)
 		}
+	case OpPutTSIGKey:
+		var c PutTSIGKey
+		if err = decodeData(cmd, &c); err == nil {
+			next.Zones, err = s.Zones.PutTSIGKey(c.Key)
+		}
+	case OpDeleteTSIGKey:
+		var c DeleteTSIGKey
+		if err = decodeData(cmd, &c); err == nil {
+			next.Zones, err = s.Zones.DeleteTSIGKey(c.Name)
+		}
+	case OpSetTransfer:
+		var c SetTransfer
+		if err = decodeData(cmd, &c); err == nil {
+			next.Zones, err = s.Zones.SetTransfer(c.Zone, c.Transfer)
+		}
 	default:
 		err = fmt.Errorf("%w: unknown command %q", ErrBadCommand, cmd.Op)
 	}

@@ -32,6 +32,9 @@ func testLog(t testing.TB, seed uint64, n int) [][]byte {
 	log := [][]byte{
 		mustEncode(t, OpCreateZone, CreateZone{Name: "example.com.", SOA: zone.DefaultSOA("example.com.")}),
 		mustEncode(t, OpCreateZone, CreateZone{Name: "example.net.", SOA: zone.DefaultSOA("example.net.")}),
+		mustEncode(t, OpPutTSIGKey, PutTSIGKey{Key: zone.TSIGKey{Name: "xfr", Secret: "c2VjcmV0c2VjcmV0"}}),
+		mustEncode(t, OpSetTransfer, SetTransfer{Zone: "example.com", Transfer: zone.Transfer{Allow: []string{"127.0.0.1/32"}, TSIGKey: "xfr", Notify: []string{"127.0.0.1:5300"}}}),
+		mustEncode(t, OpDeleteTSIGKey, DeleteTSIGKey{Name: "xfr"}), // in use: rejected
 	}
 	var ids []string
 	for i := 0; len(log) < n; i++ {

@@ -23,7 +23,10 @@ const (
 //
 // VIPRelease was added to version 1 without a version bump: it is optional
 // (a snapshot without it restores as "no release", which only makes a new
-// leader wait out the VIP lease) and older builds ignore it.
+// leader wait out the VIP lease) and older builds ignore it. TSIGKeys and a
+// zone's Transfer were added the same way: absent, they restore as none.
+// The IXFR history is not in snapshots: a node restored from one answers
+// IXFR for older serials with a full transfer (RFC 1995 §4 allows it).
 type snapshotHeader struct {
 	Format     string            `json:"format"`
 	Version    int               `json:"version"`
@@ -31,14 +34,16 @@ type snapshotHeader struct {
 	Zones      int               `json:"zones"`
 	Policies   int               `json:"policies"`
 	VIPRelease *VIPReleaseRecord `json:"vip_release,omitempty"`
+	TSIGKeys   []zone.TSIGKey    `json:"tsig_keys,omitempty"`
 }
 
 type zoneEntry struct {
-	Name    string        `json:"name"`
-	SOA     zone.SOA      `json:"soa"`
-	Created uint64        `json:"created"`
-	Index   uint64        `json:"index"`
-	Records []zone.Record `json:"records"`
+	Name     string         `json:"name"`
+	SOA      zone.SOA       `json:"soa"`
+	Created  uint64         `json:"created"`
+	Index    uint64         `json:"index"`
+	Records  []zone.Record  `json:"records"`
+	Transfer *zone.Transfer `json:"transfer,omitempty"`
 }
 
 type snapshot struct{ state *State }
@@ -68,11 +73,15 @@ func writeSnapshot(w io.Writer, st *State) error {
 	if rel, ok := st.LastVIPRelease(); ok {
 		h.VIPRelease = &rel
 	}
+	h.TSIGKeys = st.Zones.TSIGKeys()
 	if err := enc.Encode(h); err != nil {
 		return fmt.Errorf("fsm: snapshot header: %w", err)
 	}
 	for _, z := range zones {
 		e := zoneEntry{Name: z.Name(), SOA: z.SOAFields(), Created: z.CreatedIndex(), Index: z.Index(), Records: z.Records()}
+		if t := z.Transfer(); len(t.Allow) > 0 || t.TSIGKey != "" || len(t.Notify) > 0 {
+			e.Transfer = &t
+		}
 		if err := enc.Encode(e); err != nil {
 			return fmt.Errorf("fsm: snapshot zone %s: %w", z.Name(), err)
 		}
@@ -107,6 +116,16 @@ func readSnapshot(r io.Reader) (*State, error) {
 		}
 		st.vipRelease = *r
 	}
+	for _, k := range h.TSIGKeys {
+		if _, dup := st.Zones.TSIGKey(k.Name); dup {
+			return nil, fmt.Errorf("TSIG key %s appears twice", k.Name)
+		}
+		v, err := st.Zones.PutTSIGKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("TSIG key %s: %w", k.Name, err)
+		}
+		st.Zones = v
+	}
 	for i := 0; i < h.Zones; i++ {
 		var e zoneEntry
 		if err := dec.Decode(&e); err != nil {
@@ -120,6 +139,11 @@ func readSnapshot(r io.Reader) (*State, error) {
 			return nil, fmt.Errorf("zone %s appears twice", z.Name())
 		}
 		st.Zones = st.Zones.PutZone(z)
+		if e.Transfer != nil {
+			if st.Zones, err = st.Zones.SetTransfer(z.Name(), *e.Transfer); err != nil {
+				return nil, fmt.Errorf("zone %s: transfer: %w", z.Name(), err)
+			}
+		}
 	}
 	for i := 0; i < h.Policies; i++ {
 		var p gtm.Policy

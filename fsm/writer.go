@@ -84,6 +84,21 @@ func (w *Writer) DeletePolicy(ctx context.Context, name string) (uint64, error) 
 	return w.propose(ctx, OpDeletePolicy, DeletePolicy{Name: name})
 }
 
+// PutTSIGKey creates or replaces a TSIG key.
+func (w *Writer) PutTSIGKey(ctx context.Context, k zone.TSIGKey) (uint64, error) {
+	return w.propose(ctx, OpPutTSIGKey, PutTSIGKey{Key: k})
+}
+
+// DeleteTSIGKey removes a TSIG key that no zone uses.
+func (w *Writer) DeleteTSIGKey(ctx context.Context, name string) (uint64, error) {
+	return w.propose(ctx, OpDeleteTSIGKey, DeleteTSIGKey{Name: name})
+}
+
+// SetTransfer replaces a zone's transfer settings.
+func (w *Writer) SetTransfer(ctx context.Context, zoneName string, t zone.Transfer) (uint64, error) {
+	return w.propose(ctx, OpSetTransfer, SetTransfer{Zone: zoneName, Transfer: t})
+}
+
 // propose validates the command against the local state, then applies it
 // through Raft.
 func (w *Writer) propose(ctx context.Context, op Op, data any) (uint64, error) {
