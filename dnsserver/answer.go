@@ -100,7 +100,8 @@ func check(req *dns.Msg, e edns, qn dns.Question) int {
 		// Meta-RRs that only travel in the additional section (RFC 6895 §3.1).
 		return dns.RcodeFormatError
 	case dns.TypeAXFR, dns.TypeIXFR:
-		// Zone transfers are not served yet, over TCP either.
+		// Zone transfers are served over TCP only, by the server's
+		// transfer path (transfer.go), which Answer never sees.
 		return dns.RcodeRefused
 	}
 	return dns.RcodeSuccess

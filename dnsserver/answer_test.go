@@ -223,7 +223,7 @@ func answerCases() []Case {
 		{Name: "class 0 (reserved; a question cut after its type unpacks so)", Qname: "www.example.com.", Qtype: dns.TypeA, Rcode: dns.RcodeFormatError,
 			Mutate: func(m *dns.Msg) { m.Question[0].Qclass = 0 }},
 		{Name: "AXFR over UDP", Qname: "example.com.", Qtype: dns.TypeAXFR, Rcode: dns.RcodeRefused},
-		{Name: "AXFR over TCP (not served yet)", Qname: "example.com.", Qtype: dns.TypeAXFR, TCP: true, Rcode: dns.RcodeRefused},
+		{Name: "AXFR over TCP (Answer refuses; the server's transfer path serves it)", Qname: "example.com.", Qtype: dns.TypeAXFR, TCP: true, Rcode: dns.RcodeRefused},
 		{Name: "IXFR", Qname: "example.com.", Qtype: dns.TypeIXFR, Rcode: dns.RcodeRefused},
 		{Name: "qtype OPT", Qname: "example.com.", Qtype: dns.TypeOPT, Rcode: dns.RcodeFormatError},
 		{Name: "qtype TSIG", Qname: "example.com.", Qtype: dns.TypeTSIG, Rcode: dns.RcodeFormatError},

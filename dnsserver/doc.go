@@ -59,9 +59,9 @@
 //     FORMERR; any other class but IN (CHAOS too: no version disclosure)
 //     → REFUSED; a name outside every
 //     zone → REFUSED with AA clear; QTYPE 0, OPT, TKEY, TSIG → FORMERR;
-//     AXFR and IXFR → REFUSED over UDP and, until
-//     zone transfers exist, over TCP too. A nil view (nothing loaded yet)
-//     → SERVFAIL. TSIG on a request is not checked: the reply is unsigned.
+//     AXFR and IXFR → REFUSED (over TCP the Server's transfer path answers
+//     them before Answer is called). A nil view (nothing loaded yet)
+//     → SERVFAIL. TSIG on a query is not checked: the reply is unsigned.
 //
 // Checked against Knot DNS 3.2.6 serving the same zone files by the
 // differential suite (package conformance: thousands of generated queries
@@ -103,4 +103,21 @@
 // limited in number, idle time and write time. badpackets_test.go is the
 // catalogue of malformed and odd requests with the reply each gets, and
 // Knot's reply beside it.
+//
+// # Zone transfers
+//
+// Over TCP, AXFR (RFC 5936) and IXFR (RFC 1995) requests go to the transfer
+// path (transfer.go), which any node serves from its own View. A transfer
+// is allowed when the client's address is in the zone's ACL and, when the
+// zone names a TSIG key, the request is signed with that key and verifies
+// (keyring looks keys up in the View per message; miekg/dns's TsigStatus is
+// read only for a request that IsTsig). Otherwise: REFUSED (no settings, an
+// unlisted address, no signature) or NOTAUTH (a signature that fails or
+// names another key, RFC 8945 §5.2), unsigned. AXFR sends the SOA, every
+// RR of the zone in canonical owner order, and the SOA again, cut into
+// messages of about 16 KiB, each signed with the request's key (RFC 8945
+// §5.3.1). IXFR sends the changes since the client's serial from the zone's
+// history (the last zone.HistoryLen changes, whole touched RRsets), the
+// SOA alone when the client is current, and the whole zone (AXFR form) for
+// a serial the history does not hold.
 package dnsserver

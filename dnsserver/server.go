@@ -127,12 +127,14 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	idle := s.cfg.TCPIdleTimeout
 	s.tcp = &dns.Server{
-		Net:            "tcp",
-		Listener:       newLimitListener(l, s.cfg.MaxTCPConnections, s.cfg.TCPReadTimeout, s.met.rejectedTCP),
-		Handler:        handler,
-		ReadTimeout:    s.cfg.TCPReadTimeout,
-		IdleTimeout:    func() time.Duration { return idle },
-		MaxTCPQueries:  -1, // RFC 7766 pipelining: never close after N queries
+		Net:           "tcp",
+		Listener:      newLimitListener(l, s.cfg.MaxTCPConnections, s.cfg.TCPReadTimeout, s.met.rejectedTCP),
+		Handler:       handler,
+		ReadTimeout:   s.cfg.TCPReadTimeout,
+		IdleTimeout:   func() time.Duration { return idle },
+		MaxTCPQueries: -1, // RFC 7766 pipelining: never close after N queries
+		// TSIG (zone transfers) only over TCP: keys come from the View.
+		TsigProvider:   keyring{s.src},
 		MsgAcceptFunc:  s.accept,
 		MsgInvalidFunc: s.invalid,
 	}
@@ -283,6 +285,10 @@ func (s *Server) serveDNS(w dns.ResponseWriter, req *dns.Msg) {
 			_ = w.WriteMsg(m)
 		}
 	}()
+	if q.TCP && isTransfer(req) {
+		s.serveTransfer(w, req, q)
+		return
+	}
 	m := Answer(s.src.View(), req, q)
 	if m == nil {
 		s.met.drop("response")
