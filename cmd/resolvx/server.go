@@ -25,6 +25,7 @@ import (
 	"github.com/resolvx/resolvx/cluster"
 	"github.com/resolvx/resolvx/dnsserver"
 	"github.com/resolvx/resolvx/fsm"
+	"github.com/resolvx/resolvx/notify"
 )
 
 // shutdownTimeout bounds a graceful stop (leadership transfer included).
@@ -180,6 +181,13 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	go func() { httpErr <- httpSrv.Serve(apiLn) }()
 
 	node.Start(ctx)
+	// NOTIFY to each zone's secondaries, sent by the leader only.
+	notifyCtx, stopNotify := context.WithCancel(ctx)
+	notifyDone := make(chan struct{})
+	go func() {
+		defer close(notifyDone)
+		notify.New(notify.Config{Logger: logger.With("component", "notify")}, state, node).Run(notifyCtx)
+	}()
 	logger.Info("resolvx node running", "version", version, "node_id", cfg.Cluster.NodeID,
 		"dns", cfg.DNS.Listen, "api", cfg.API.Listen, "cluster", cfg.Cluster.Listen, "data", cfg.Storage.Path,
 		"vip", cfg.Cluster.VIP.Address, "vip_interface", cfg.Cluster.VIP.Interface)
@@ -194,6 +202,8 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		runErr = fmt.Errorf("api: %w", err)
 	}
 
+	stopNotify()
+	<-notifyDone
 	// Raft first (a leader removes its VIP, records the release and hands
 	// over leadership), then the API, DNS last: this node answers queries
 	// until the very end.
