@@ -16,8 +16,9 @@ import (
 
 // The real implementations satisfy the interfaces the API declares.
 var (
-	_ Writer      = (*fsm.Writer)(nil)
-	_ StateReader = (*fsm.FSM)(nil)
+	_ Writer         = (*fsm.Writer)(nil)
+	_ TransferWriter = (*fsm.Writer)(nil)
+	_ StateReader    = (*fsm.FSM)(nil)
 )
 
 // fakeApplier applies commands straight to the FSM, as a one-node Raft
@@ -132,12 +133,14 @@ func newTestAPI(t testing.TB) *testAPI {
 		},
 	}}
 	ta := &testAPI{fsm: f, applier: ap, cluster: cl}
+	w := fsm.NewWriter(f, ap)
 	ta.handler = New(Config{
-		Writer:  fsm.NewWriter(f, ap),
-		State:   f,
-		Cluster: cl,
-		Version: "v0.test",
-		OnLeave: func() { ta.onLeave.Add(1) },
+		Writer:    w,
+		Transfers: w,
+		State:     f,
+		Cluster:   cl,
+		Version:   "v0.test",
+		OnLeave:   func() { ta.onLeave.Add(1) },
 	})
 	ta.srv = httptest.NewServer(ta.handler)
 	t.Cleanup(ta.srv.Close)

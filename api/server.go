@@ -40,6 +40,8 @@ type Config struct {
 	Writer  Writer
 	State   StateReader
 	Cluster Cluster
+	// Transfers, when set, serves the TSIG key and zone-transfer routes.
+	Transfers TransferWriter
 	// Version is reported by GET /api/v1/status.
 	Version string
 	// Metrics serves GET /metrics; nil answers 404.
@@ -86,6 +88,8 @@ func (s *server) routes() {
 	m.HandleFunc("GET /api/v1/zones/{zone}/records/{id}", s.getRecord)
 	m.HandleFunc("PUT /api/v1/zones/{zone}/records/{id}", s.updateRecord)
 	m.HandleFunc("DELETE /api/v1/zones/{zone}/records/{id}", s.deleteRecord)
+
+	s.transferRoutes()
 
 	m.HandleFunc("GET /api/v1/cluster", s.clusterStatus)
 	m.HandleFunc("GET /api/v1/cluster/node", s.clusterNode)

@@ -9,8 +9,9 @@ import (
 )
 
 func (c *cli) zoneCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "zone", Short: "List, create, delete, export and import zones"}
+	cmd := &cobra.Command{Use: "zone", Short: "List, create, delete, export and import zones; set their transfer settings"}
 	cmd.AddCommand(
+		c.zoneTransferCmd(),
 		&cobra.Command{
 			Use: "list", Short: "List zones", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {

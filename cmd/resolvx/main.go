@@ -54,6 +54,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		c.zoneCmd(),
 		c.recordCmd(),
 		c.clusterCmd(),
+		c.tsigCmd(),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version of this binary",

@@ -167,14 +167,16 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return fmt.Errorf("api.listen: %w", err)
 	}
 	left := make(chan struct{})
+	writer := fsm.NewWriter(state, node)
 	handler := api.New(api.Config{
-		Writer:  fsm.NewWriter(state, node),
-		State:   state,
-		Cluster: node,
-		Version: version,
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
-		Logger:  logger.With("component", "api"),
-		OnLeave: func() { close(left) },
+		Writer:    writer,
+		Transfers: writer,
+		State:     state,
+		Cluster:   node,
+		Version:   version,
+		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Logger:    logger.With("component", "api"),
+		OnLeave:   func() { close(left) },
 	})
 	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	httpErr := make(chan error, 1)
