@@ -54,6 +54,21 @@ func (z *Zone) HistoryLen() int { return len(z.history) }
 // d, at most HistoryLen deltas.
 func (nz *Zone) withDelta(old *Zone, d *Delta) *Zone {
 	h := old.history
+	if old.index == nz.index && len(h) > 0 {
+		// A second step of one command (an import's SOA, then its
+		// records): one serial, so one delta. The first step changed
+		// only the SOA when it left no RRs; otherwise the steps cannot
+		// be merged in order, and the history starts afresh (older
+		// serials get a full transfer).
+		prev := h[len(h)-1]
+		h = h[:len(h)-1]
+		if len(prev.Deleted) > 0 || len(prev.Added) > 0 {
+			c := *nz
+			c.history = nil
+			return &c
+		}
+		d = &Delta{From: prev.From, To: d.To, Deleted: d.Deleted, Added: d.Added}
+	}
 	if len(h) >= HistoryLen {
 		h = h[len(h)-HistoryLen+1:]
 	}

@@ -168,3 +168,26 @@ func TestTransferSettingsAndKeys(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// Invariant: two steps of one command (an import's SOA, then its records,
+// at one index) leave one delta, from the serial before the command.
+func TestHistoryOneDeltaPerIndex(t *testing.T) {
+	v := mustZone(t)
+	before := v.Zone("example.com").Serial()
+	soa := DefaultSOA("example.com")
+	soa.Refresh = 99
+	v, err := v.SetSOA("example.com", soa, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err = v.Replace("example.com", nil, 20); err != nil {
+		t.Fatal(err)
+	}
+	deltas, ok := v.Zone("example.com").ChangesSince(before)
+	if !ok || len(deltas) != 1 || deltas[0].From.Serial != before || deltas[0].To.Serial != 20 || deltas[0].To.Refresh != 99 {
+		t.Fatalf("deltas since %d: %v %v", before, deltas, ok)
+	}
+	if _, ok := v.Zone("example.com").ChangesSince(20); !ok {
+		t.Fatal("the current serial is not current")
+	}
+}
