@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -48,9 +49,10 @@ func (p *peer) exchange(wire []byte, id uint16, tcp bool) ([]byte, error) {
 			p.closeTCP()
 			b, err = p.exchangeTCP(wire)
 		}
-		if errors.Is(err, io.EOF) {
-			// A fresh connection closed instead of a reply: the
-			// server's way of not answering over TCP.
+		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+			// A fresh connection closed (or reset, as NSD does)
+			// instead of a reply: the server's way of not answering
+			// over TCP.
 			p.closeTCP()
 			return nil, nil
 		}

@@ -1,7 +1,7 @@
 // Package conformance proves that resolvx answers as a reference
-// authoritative server does: the differential test against Knot DNS and the
-// zone-file round trip of issue 4. It has no code of its own; everything
-// is in its tests.
+// authoritative server does: the differential test against Knot DNS, a real
+// NSD secondary following a resolvx cluster, and the zone-file round trip
+// of issue 4. It has no code of its own; everything is in its tests.
 //
 // # The Knot differential test (TestKnotDifferential)
 //
@@ -48,6 +48,26 @@
 // prints the counts: queries compared, identical, allowed differences by
 // kind, unexplained differences. RESOLVX_CONFORMANCE_SEED (a number or
 // "random") and RESOLVX_CONFORMANCE_QUERIES change the corpus.
+//
+// # The real secondary (TestNSDSecondary)
+//
+// Three `resolvx server` processes on loopback (the binary from
+// RESOLVX_BIN, as make test builds it) form a cluster; every test zone is
+// imported through a follower's API, with a TSIG key (hmac-sha256) and
+// transfer settings: allow 127.0.0.1/32, the key, NOTIFY to NSD. NSD
+// (Debian package nsd 4.6; its own configuration and directories in a
+// temporary directory, rate limiting off, minimal-responses, stopped by
+// PID) is a secondary of the leader: it transfers every zone with the key;
+// a record added through the API is answered by NSD within 2 s of the
+// write (typically 20–100 ms: NOTIFY from the leader, then IXFR), and its
+// deletion likewise. NSD must never fail to apply an IXFR. Then the whole
+// differential corpus goes to NSD (in the reference's seat) and to the
+// resolvx node; the same allowances() table explains every difference —
+// its "NSD only" entries apply only here. A transfer without the key, or
+// with the key from 127.0.0.2, is refused by every node. nsd missing is a
+// failure ("install Debian package nsd").
+//
+//	make build && RESOLVX_BIN=$PWD/bin/resolvx GOTOOLCHAIN=local go test -tags hashicorpmetrics -run TestNSDSecondary -v ./conformance/
 //
 // # Zone files
 //
