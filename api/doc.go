@@ -19,4 +19,7 @@
 // (cluster.Node). Handlers validate the request shape, build zone.Changes
 // (record IDs are drawn here, from crypto/rand) and hand them to the Writer;
 // reads first pass Cluster.ReadBarrier at the ?consistency= level asked for.
+// A fourth, TransferWriter (fsm.Writer), serves the zone-transfer routes
+// when set (transfer.go): GET/POST /tsig-keys, DELETE /tsig-keys/{name},
+// GET/PUT /zones/{zone}/transfer. TSIG secrets are accepted, never returned.
 package api

@@ -12,4 +12,14 @@
 // Raft index of the change. A command that is rejected (for example a record
 // that conflicts with the state it meets) is rejected on every node alike and
 // changes nothing.
+//
+// Zone transfers add three commands (command.go): tsig.put and tsig.delete
+// (TSIG keys; the secret is in the log and in snapshots so every node can
+// verify transfers, and is never logged) and zone.set_transfer (a zone's
+// ACL, TSIG key and NOTIFY targets; the key must exist, and a key in use
+// cannot be deleted). Both live in zone.View and are optional fields of the
+// snapshot stream: a snapshot without them restores with none. The IXFR
+// history (zone.HistoryLen deltas per zone, derived in Apply from the
+// RRsets a change touched) is not in snapshots: after a restore, IXFR for
+// an older serial falls back to a full transfer.
 package fsm

@@ -16,4 +16,10 @@
 // below it has (an empty non-terminal, RFC 8020 / RFC 4592) — has a Node.
 // Nodes count their descendants with data, which keeps that invariant in
 // O(depth) per change.
+//
+// A View also holds the TSIG keys (tsig.go), and each Zone its transfer
+// settings (transfer.go) and the last HistoryLen changes as IXFR deltas
+// (history.go): the old and new versions of each RRset a change touched,
+// never a copy of the zone. Every RR of an RRset carries the set's lowest
+// TTL, so a delta replaces whole RRsets.
 package zone
