@@ -138,6 +138,11 @@ func (n *Notifier) Run(ctx context.Context) {
 // since it was last planned, and drops jobs of targets no longer listed.
 func (n *Notifier) plan(v *zone.View, notified map[string]uint32, jobs map[target]*job, now time.Time) {
 	listed := map[target]bool{}
+	for name := range notified {
+		if v.Zone(name) == nil {
+			delete(notified, name) // a deleted zone; a new one of that name is notified afresh
+		}
+	}
 	for _, z := range v.Zones() {
 		targets := z.Transfer().Notify
 		for _, addr := range targets {
