@@ -57,6 +57,21 @@ func answersA(addr, name, value string) bool {
 	return false
 }
 
+// rrsetTTLs returns the TTLs of addr's A answer for name, comma-separated.
+func rrsetTTLs(addr, name string) string {
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeA)
+	r, _, err := (&dns.Client{Timeout: 500 * time.Millisecond}).Exchange(m, addr)
+	if err != nil {
+		return ""
+	}
+	var ttls []string
+	for _, rr := range r.Answer {
+		ttls = append(ttls, fmt.Sprint(rr.Header().Ttl))
+	}
+	return strings.Join(ttls, ",")
+}
+
 // nxdomain reports whether addr answers name NXDOMAIN.
 func nxdomain(addr, name string) bool {
 	m := new(dns.Msg)
@@ -171,6 +186,20 @@ func TestNSDSecondary(t *testing.T) {
 	}
 	waitUntil(t, followBound, "NSD dropping the deleted record within 2 s", func() bool { return nxdomain(nsdAddr, probe) })
 	t.Logf("NSD answered NXDOMAIN for the deleted record %v after the delete was sent", time.Since(sent).Round(time.Millisecond))
+	// A record that lowers an RRset's TTL: the delta replaces the whole
+	// RRset, so NSD serves every record of it at the new TTL, and the old
+	// TTL again once the record is gone.
+	ttl := uint32(30)
+	low, _, err := c.CreateRecord(ctx, "example.com", api.RecordRequest{Name: "www", Type: "A", Value: "192.0.2.251", TTL: &ttl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, followBound, "NSD serving www A as 3 records at TTL 30", func() bool { return rrsetTTLs(nsdAddr, "www.example.com.") == "30,30,30" })
+	if _, err := c.DeleteRecord(ctx, "example.com", low.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, followBound, "NSD serving www A as 2 records at TTL 300", func() bool { return rrsetTTLs(nsdAddr, "www.example.com.") == "300,300" })
+
 	zi, err := lead.client.Zone(ctx, "example.com")
 	if err != nil {
 		t.Fatal(err)
