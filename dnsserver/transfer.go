@@ -99,6 +99,28 @@ func ixfrSerial(req *dns.Msg) (uint32, bool) {
 	return 0, false
 }
 
+// tsigError is the TSIG RR of a NOTAUTH reply (RFC 8945 §5.2): BADTIME
+// for a signature outside its time window (the reply is signed), BADSIG for
+// one that does not verify, BADKEY for an unknown key or one the zone does
+// not name (those two go unsigned: miekg/dns signs neither, §5.3.2).
+func tsigError(req *dns.Msg, ts *dns.TSIG, status error) *dns.TSIG {
+	code := uint16(dns.RcodeBadKey)
+	switch status {
+	case dns.ErrTime:
+		code = dns.RcodeBadTime
+	case dns.ErrSig:
+		code = dns.RcodeBadSig
+	}
+	return &dns.TSIG{
+		Hdr:        dns.RR_Header{Name: ts.Hdr.Name, Rrtype: dns.TypeTSIG, Class: dns.ClassANY},
+		Algorithm:  ts.Algorithm,
+		Fudge:      tsigFudge,
+		TimeSigned: uint64(time.Now().Unix()),
+		OrigId:     req.Id,
+		Error:      code,
+	}
+}
+
 // serveTransfer answers a transfer request over TCP: refused, or the
 // transfer in as many messages as it needs, each signed with the request's
 // key when the request was signed.
@@ -116,7 +138,9 @@ func (s *Server) serveTransfer(w dns.ResponseWriter, req *dns.Msg, q Query) {
 	if rcode := transferRefusal(z, req, q, status); rcode != dns.RcodeSuccess {
 		m := new(dns.Msg)
 		m.SetRcode(req, rcode)
-		m.Extra = nil // never echo the request's TSIG: the reply is unsigned
+		if rcode == dns.RcodeNotAuth && ts != nil {
+			m.Extra = []dns.RR{tsigError(req, ts, status)}
+		}
 		s.log.Info("zone transfer refused", "client", q.Client, "question", questionOf(req), "rcode", dns.RcodeToString[rcode], "tsig", ts != nil)
 		s.met.reply(q.TCP, m)
 		_ = w.WriteMsg(m)

@@ -134,15 +134,17 @@ func firstReply(t *testing.T, addr string, laddr net.Addr, req *dns.Msg, secret 
 	if err := conn.WriteMsg(req); err != nil {
 		t.Fatal(err)
 	}
+	conn.TsigSecret = nil // read refusals as they are: a BADSIG reply is unsigned
 	r, err := conn.ReadMsg()
-	if err != nil {
+	if err != nil && (r == nil || r.IsTsig() == nil) { // a TSIG is read, not verified
 		t.Fatal(err)
 	}
 	return r
 }
 
 // Invariant: transfers need the zone's ACL and key: unsigned → REFUSED,
-// signed with a wrong secret → NOTAUTH, an unlisted source → REFUSED, a
+// signed with a wrong secret → NOTAUTH with an unsigned TSIG RR carrying
+// BADSIG (RFC 8945 §5.2.3), an unlisted source → REFUSED, a
 // zone without settings → REFUSED, and over UDP → REFUSED; without a key
 // in the settings, the ACL alone decides. Refusals carry no records.
 func TestTransferRefusals(t *testing.T) {
@@ -166,6 +168,9 @@ func TestTransferRefusals(t *testing.T) {
 		r := firstReply(t, s.Addr(), c.laddr, c.req, c.secret)
 		if r.Rcode != c.rcode || (c.rcode != dns.RcodeSuccess && len(r.Answer) != 0) {
 			t.Errorf("%s: rcode %s with %d answers, want %s", c.name, dns.RcodeToString[r.Rcode], len(r.Answer), dns.RcodeToString[c.rcode])
+		}
+		if ts := r.IsTsig(); c.rcode == dns.RcodeNotAuth && (ts == nil || ts.Error != dns.RcodeBadSig || ts.MAC != "") {
+			t.Errorf("%s: NOTAUTH without an unsigned BADSIG TSIG: %v", c.name, r.IsTsig())
 		}
 	}
 	r := exchange(t, "udp", s.Addr(), axfr("example.com."))
