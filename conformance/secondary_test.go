@@ -117,7 +117,7 @@ func transferRcode(t *testing.T, addr string, laddr net.Addr, zoneName, secret s
 // differential corpus exactly as the resolvx node it transfers from, up to
 // the differences of allowances() (the same table as Knot's). A transfer
 // without the key, or with the key from an address the zone does not list,
-// is refused by every node.
+// is refused by every node. No node logs the TSIG secret.
 func TestNSDSecondary(t *testing.T) {
 	zones := loadTestZones(t)
 	nodes := startCluster(t)
@@ -229,6 +229,14 @@ func TestNSDSecondary(t *testing.T) {
 		}
 		if rc, an := transferRcode(t, n.dns, nil, "example.com.", xfrSecret); rc != dns.RcodeSuccess || an == 0 {
 			t.Errorf("%s: AXFR with the key from 127.0.0.1: %s with %d RRs, want the zone", n.id, dns.RcodeToString[rc], an)
+		}
+	}
+
+	// The secret went through the API, the log and every FSM, and no node
+	// logged it (they run at debug level).
+	for _, n := range nodes {
+		if b, err := os.ReadFile(n.logFile); err != nil || strings.Contains(string(b), xfrSecret) {
+			t.Errorf("%s: the TSIG secret is in the log (or the log is unreadable: %v)", n.id, err)
 		}
 	}
 
