@@ -15,6 +15,7 @@ type metrics struct {
 	dropped     *prometheus.CounterVec // by reason
 	panics      prometheus.Counter
 	tcpRejected prometheus.Counter
+	transfers   *prometheus.CounterVec // by kind
 	// common holds the counters of the usual rcodes, resolved once, so that
 	// counting a query does not hash label values.
 	common [2][dns.RcodeRefused + 1]prometheus.Counter
@@ -54,6 +55,10 @@ func newMetrics() *metrics {
 			Name: "resolvx_dns_panics_total",
 			Help: "Panics recovered while answering a DNS query (answered SERVFAIL).",
 		}),
+		transfers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "resolvx_dns_transfers_total",
+			Help: "Zone transfer requests over TCP, by outcome: axfr, ixfr (incremental), ixfr_full (AXFR-style fallback), ixfr_current (SOA only), refused, notauth.",
+		}, []string{"kind"}),
 		tcpRejected: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "resolvx_dns_tcp_rejected_total",
 			Help: "TCP connections closed at once because the connection limit was reached.",
@@ -68,7 +73,7 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.queries, m.truncated, m.dropped, m.panics, m.tcpRejected}
+	return []prometheus.Collector{m.queries, m.truncated, m.dropped, m.panics, m.tcpRejected, m.transfers}
 }
 
 // register registers every collector or none.
@@ -117,6 +122,12 @@ func (m *metrics) drop(reason string) {
 func (m *metrics) panicked() {
 	if m != nil {
 		m.panics.Inc()
+	}
+}
+
+func (m *metrics) transfer(kind string) {
+	if m != nil {
+		m.transfers.WithLabelValues(kind).Inc()
 	}
 }
 

@@ -62,13 +62,15 @@ func transferRefusal(z *zone.Zone, req *dns.Msg, q Query, tsigStatus error) int 
 // current SOA, each change's old SOA, deletions, new SOA, additions, and
 // the current SOA (RFC 1995 §4); a secondary that is current gets the SOA
 // alone. An unknown serial falls back to the full zone (RFC 1995 §4).
-func transferRRs(z *zone.Zone, req *dns.Msg) []dns.RR {
+func transferRRs(z *zone.Zone, req *dns.Msg) ([]dns.RR, string) {
 	soa := z.SOA()
+	kind := "axfr"
 	if req.Question[0].Qtype == dns.TypeIXFR {
+		kind = "ixfr_full"
 		if serial, ok := ixfrSerial(req); ok {
 			if deltas, ok := z.ChangesSince(serial); ok {
 				if len(deltas) == 0 {
-					return []dns.RR{soa}
+					return []dns.RR{soa}, "ixfr_current"
 				}
 				out := []dns.RR{soa}
 				for _, d := range deltas {
@@ -77,7 +79,7 @@ func transferRRs(z *zone.Zone, req *dns.Msg) []dns.RR {
 					out = append(out, d.To)
 					out = append(out, d.Added...)
 				}
-				return append(out, soa)
+				return append(out, soa), "ixfr"
 			}
 		}
 	}
@@ -85,7 +87,7 @@ func transferRRs(z *zone.Zone, req *dns.Msg) []dns.RR {
 	out := make([]dns.RR, 0, len(rrs)+2)
 	out = append(out, soa)
 	out = append(out, rrs...)
-	return append(out, soa)
+	return append(out, soa), kind
 }
 
 // ixfrSerial reads the secondary's serial from the SOA in the authority
@@ -138,6 +140,7 @@ func (s *Server) serveTransfer(w dns.ResponseWriter, req *dns.Msg, q Query) {
 	if rcode := transferRefusal(z, req, q, status); rcode != dns.RcodeSuccess {
 		m := new(dns.Msg)
 		m.SetRcode(req, rcode)
+		s.met.transfer(strings.ToLower(dns.RcodeToString[rcode]))
 		if rcode == dns.RcodeNotAuth && ts != nil {
 			m.Extra = []dns.RR{tsigError(req, ts, status)}
 		}
@@ -146,8 +149,9 @@ func (s *Server) serveTransfer(w dns.ResponseWriter, req *dns.Msg, q Query) {
 		_ = w.WriteMsg(m)
 		return
 	}
-	rrs := transferRRs(z, req)
-	s.log.Debug("zone transfer", "client", q.Client, "question", questionOf(req), "serial", z.Serial(), "rrs", len(rrs))
+	rrs, kind := transferRRs(z, req)
+	s.met.transfer(kind)
+	s.log.Debug("zone transfer", "client", q.Client, "question", questionOf(req), "kind", kind, "serial", z.Serial(), "rrs", len(rrs))
 	for first := true; len(rrs) > 0 || first; first = false {
 		m := new(dns.Msg)
 		m.SetReply(req)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/resolvx/resolvx/zone"
 )
@@ -181,11 +182,13 @@ func TestTransferRefusals(t *testing.T) {
 
 // Invariant: IXFR from a remembered serial sends the changes since it
 // (RFC 1995 §4 framing, each change's SOAs in order); from the current
-// serial the SOA alone; from an unknown serial the whole zone.
+// serial the SOA alone; from an unknown serial the whole zone. Each is
+// counted by kind in resolvx_dns_transfers_total.
 func TestIXFR(t *testing.T) {
 	v := transferView(t)
 	z := v.Zone("example.com")
-	s := startServer(t, Config{}, newSource(v))
+	reg := prometheus.NewRegistry()
+	s := startServer(t, Config{Registerer: reg}, newSource(v))
 	rrs, _, err := transferIn(t, s.Addr(), nil, ixfr("example.com.", 10), xfrSecret)
 	if err != nil {
 		t.Fatal(err)
@@ -215,5 +218,10 @@ func TestIXFR(t *testing.T) {
 	}
 	if len(rrs) != len(z.RRs())+2 {
 		t.Fatalf("IXFR from an unknown serial: %d RRs, want the whole zone (%d)", len(rrs), len(z.RRs())+2)
+	}
+	for kind, want := range map[string]float64{"ixfr": 2, "ixfr_current": 1, "ixfr_full": 1, "axfr": 0} {
+		if got := counterValue(t, reg, "resolvx_dns_transfers_total", map[string]string{"kind": kind}); got != want {
+			t.Errorf("transfers{kind=%q} = %v, want %v", kind, got, want)
+		}
 	}
 }
