@@ -70,6 +70,10 @@ func TestTransferCLI(t *testing.T) {
 	if r := axfrFirst(t, n.dnsAddr, "example.com.", ""); r.Rcode != dns.RcodeRefused || len(r.Answer) != 0 {
 		t.Fatalf("unsigned AXFR: %v", r)
 	}
+	// A flag changes its setting only.
+	if out := n.mustCLI("zone", "transfer", "example.com", "--notify", "127.0.0.1:5300"); !strings.Contains(out, "127.0.0.0/8") || !strings.Contains(out, "xfr.") || !strings.Contains(out, "127.0.0.1:5300") {
+		t.Fatalf("zone transfer --notify:\n%s", out)
+	}
 	if _, err := n.cli("tsig", "delete", "xfr"); err == nil {
 		t.Fatal("deleted a key in use")
 	}

@@ -96,11 +96,11 @@ func (c *cli) zoneTransferCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "transfer ZONE",
 		Short: "Show or set who may transfer the zone (AXFR/IXFR) and whom to NOTIFY",
-		Long: `Show or set a zone's transfer settings. With no flags, print them. With any
-flag, replace them: a transfer is allowed from an address in --allow and,
-with --tsig-key, only when signed with that key; --notify lists the
-secondaries ("ip:port") that get a NOTIFY on every change. An empty flag
-(--allow "") clears that setting.`,
+		Long: `Show or set a zone's transfer settings. With no flags, print them. Each flag
+given replaces that setting (the others stay): a transfer is allowed from an
+address in --allow and, with --tsig-key, only when signed with that key;
+--notify lists the secondaries ("ip:port") that get a NOTIFY on every
+change. An empty value (--allow "", --tsig-key "") clears that setting.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fl := cmd.Flags()
@@ -111,7 +111,20 @@ secondaries ("ip:port") that get a NOTIFY on every change. An empty flag
 				}
 				return c.printTransfer(t)
 			}
-			t, index, err := c.client().SetTransfer(cmd.Context(), args[0], api.TransferSettings{Allow: nonEmpty(allow), TSIGKey: key, Notify: nonEmpty(notify)})
+			cur, err := c.client().Transfer(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if fl.Changed("allow") {
+				cur.Allow = nonEmpty(allow)
+			}
+			if fl.Changed("tsig-key") {
+				cur.TSIGKey = key
+			}
+			if fl.Changed("notify") {
+				cur.Notify = nonEmpty(notify)
+			}
+			t, index, err := c.client().SetTransfer(cmd.Context(), args[0], cur)
 			if err != nil {
 				return err
 			}
