@@ -12,4 +12,12 @@
 // is retried with backoff (1 s, 2 s, 4 s, … up to Tries sends) until it
 // answers NOERROR; a newer serial replaces a pending one. NOTIFYs are
 // signed with the zone's TSIG key when it has one.
+//
+// Secondaries should transfer from the leader (the VIP): the leader sends
+// the NOTIFY as soon as it has applied the change, when a follower may not
+// have yet; a secondary that asks a lagging follower gets the old serial
+// and waits for its SOA retry timer (seen in one of three runs of
+// TestNSDSecondary with a follower as NSD's primary). Every node's address
+// must be in the secondaries' allow-notify list, since the sender moves
+// with leadership.
 package notify
