@@ -57,7 +57,7 @@
 // transfer settings: allow 127.0.0.1/32, the key, NOTIFY to NSD. NSD
 // (Debian package nsd 4.6; its own configuration and directories in a
 // temporary directory, rate limiting off, minimal-responses, stopped by
-// PID) is a secondary of the leader: it transfers every zone with the key;
+// PID) is a secondary of a follower: it transfers every zone with the key;
 // a record added through the API is answered by NSD within 2 s of the
 // write (typically 20–100 ms: NOTIFY from the leader, then IXFR), and its
 // deletion likewise. NSD must never fail to apply an IXFR. Then the whole

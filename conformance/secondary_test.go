@@ -110,8 +110,9 @@ func transferRcode(t *testing.T, addr string, laddr net.Addr, zoneName, secret s
 }
 
 // Invariant (issue 4, "a real secondary"): NSD, configured as a secondary
-// of a three-node resolvx cluster, transfers every test zone with TSIG,
-// receives NOTIFY from the leader, answers a record added through the API
+// of a three-node resolvx cluster (its primary a follower: any node serves
+// transfers), transfers every test zone with TSIG, receives NOTIFY from the
+// leader (sent once every member has applied the change), answers a record added through the API
 // (of a follower) within 2 s of the write and stops answering it within
 // 2 s of its deletion (NOTIFY, then IXFR), and then answers the whole
 // differential corpus exactly as the resolvx node it transfers from, up to
@@ -161,7 +162,7 @@ func TestNSDSecondary(t *testing.T) {
 		serials[name] = zi.Serial
 	}
 
-	nsdAddr, nsdLog := startNSD(t, nsdSecondary{zones: names, primary: lead.dns, keyName: xfrKeyName, secret: xfrSecret, port: nsdPort})
+	nsdAddr, nsdLog := startNSD(t, nsdSecondary{zones: names, primary: follower.dns, keyName: xfrKeyName, secret: xfrSecret, port: nsdPort})
 	for _, name := range names {
 		waitUntil(t, 20*time.Second, "NSD serving "+name+" at serial "+fmt.Sprint(serials[name]), func() bool {
 			s, ok := soaSerial(nsdAddr, name)
@@ -241,7 +242,7 @@ func TestNSDSecondary(t *testing.T) {
 	}
 
 	// The differential corpus: NSD in the reference's seat, the resolvx
-	// node it transfers from in ours.
+	// node it transfers from (a follower) in ours.
 	v := buildView(t, zones) // the same data (serials aside) for the name pool and the allowances
 	seed, n := corpusParams(t)
 	corpus := genCorpus(t, newNamePool(v, rand.New(rand.NewPCG(seed, 1))), seed, n)
@@ -250,7 +251,7 @@ func TestNSDSecondary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ref.close()
-	ours, err := newPeer("resolvx", lead.dns)
+	ours, err := newPeer("resolvx", follower.dns)
 	if err != nil {
 		t.Fatal(err)
 	}

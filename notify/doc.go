@@ -13,11 +13,12 @@
 // answers NOERROR; a newer serial replaces a pending one. NOTIFYs are
 // signed with the zone's TSIG key when it has one.
 //
-// Secondaries should transfer from the leader (the VIP): the leader sends
-// the NOTIFY as soon as it has applied the change, when a follower may not
-// have yet; a secondary that asks a lagging follower gets the old serial
-// and waits for its SOA retry timer (seen in one of three runs of
-// TestNSDSecondary with a follower as NSD's primary). Every node's address
-// must be in the secondaries' allow-notify list, since the sender moves
-// with leadership.
+// A zone's first NOTIFY for a change waits (Config.Replication, at most
+// ReplicationWait, 1 s) until every member has applied it, so a secondary
+// may transfer from any node: without the wait, one that asked a follower
+// still behind got the old serial and waited for its SOA retry timer (one
+// run in three of TestNSDSecondary). With a member down, NOTIFYs go out
+// after that second; a secondary should then list several nodes (or the
+// VIP) as primaries. Every node's address must be in the secondaries'
+// allow-notify list, since the sender moves with leadership.
 package notify

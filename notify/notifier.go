@@ -20,8 +20,21 @@ type Leader interface {
 	IsLeader() bool
 }
 
+// Replication tells whether every member has applied the log up to an
+// index (cluster.Node satisfies it).
+type Replication interface {
+	AllApplied(ctx context.Context, index uint64) bool
+}
+
 // Config tunes a Notifier. Zero values take the defaults.
 type Config struct {
+	// Replication, when set, holds a zone's first NOTIFY until every
+	// member has applied the change (at most ReplicationWait), so a
+	// secondary that transfers from any node gets it.
+	Replication Replication
+	// ReplicationWait bounds that hold (default 1 s); after it the NOTIFY
+	// goes out anyway.
+	ReplicationWait time.Duration
 	// Interval is how often serials are compared (default 100 ms).
 	Interval time.Duration
 	// Timeout bounds one NOTIFY exchange (default 1 s).
@@ -57,6 +70,9 @@ func New(cfg Config, src Source, leader Leader) *Notifier {
 	if cfg.Tries <= 0 {
 		cfg.Tries = 5
 	}
+	if cfg.ReplicationWait <= 0 {
+		cfg.ReplicationWait = time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -71,6 +87,7 @@ type target struct {
 // job is the NOTIFY a target is owed.
 type job struct {
 	serial   uint32
+	index    uint64 // the Raft index of the change (the serial's source)
 	tries    int
 	next     time.Time
 	inFlight bool
@@ -114,14 +131,17 @@ func (n *Notifier) Run(ctx context.Context) {
 				}
 				j.inFlight = true
 				wg.Add(1)
-				go func(t target, serial uint32) {
+				go func(t target, j job) {
 					defer wg.Done()
+					if j.tries == 0 {
+						n.awaitReplication(ctx, j.index)
+					}
 					err := send(ctx, msg, secret, t.addr, n.cfg.Timeout)
 					select {
-					case results <- result{t, serial, err}:
+					case results <- result{t, j.serial, err}:
 					case <-ctx.Done():
 					}
-				}(t, j.serial)
+				}(t, *j)
 			}
 		}
 		select {
@@ -155,15 +175,34 @@ func (n *Notifier) plan(v *zone.View, notified map[string]uint32, jobs map[targe
 		for _, addr := range targets {
 			t := target{z.Name(), addr}
 			if j, ok := jobs[t]; ok && j.inFlight {
-				j.serial, j.tries, j.next = z.Serial(), 0, now // resent when the send in flight returns
+				j.serial, j.index, j.tries, j.next = z.Serial(), z.Index(), 0, now // resent when the send in flight returns
 				continue
 			}
-			jobs[t] = &job{serial: z.Serial(), next: now}
+			jobs[t] = &job{serial: z.Serial(), index: z.Index(), next: now}
 		}
 	}
 	for t := range jobs {
 		if !listed[t] {
 			delete(jobs, t)
+		}
+	}
+}
+
+// awaitReplication returns once every member has applied index, after
+// ReplicationWait, or when ctx ends; at once without Replication.
+func (n *Notifier) awaitReplication(ctx context.Context, index uint64) {
+	if n.cfg.Replication == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.ReplicationWait)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !n.cfg.Replication.AllApplied(ctx, index) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
 		}
 	}
 }

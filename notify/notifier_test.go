@@ -126,3 +126,54 @@ func TestNotifier(t *testing.T) {
 		}
 	}
 }
+
+// replication is a fake Replication: every member has applied up to
+// upTo.
+type replication struct{ upTo atomic.Uint64 }
+
+func (r *replication) AllApplied(_ context.Context, index uint64) bool { return r.upTo.Load() >= index }
+
+// Invariant: with Replication set, a zone's NOTIFY waits until every
+// member has applied the change, and goes out after ReplicationWait when
+// they never do.
+func TestNotifierWaitsForReplication(t *testing.T) {
+	sec := &secondary{}
+	addr := startSecondary(t, sec)
+	v, err := zone.Empty().CreateZone("example.com", zone.DefaultSOA("example.com"), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err = v.SetTransfer("example.com", zone.Transfer{Notify: []string{addr}}); err != nil {
+		t.Fatal(err)
+	}
+	src, lead, rep := &source{}, &leader{}, &replication{}
+	src.v.Store(v)
+	lead.b.Store(true)
+	n := New(Config{Interval: 5 * time.Millisecond, Replication: rep, ReplicationWait: 300 * time.Millisecond}, src, lead)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { n.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	// Index 5 is not applied everywhere: nothing for a while (well under
+	// ReplicationWait), then the members catch up and the NOTIFY goes.
+	for range 10 {
+		time.Sleep(5 * time.Millisecond) // an observation window, not a wait for state
+	}
+	if got, _ := sec.serials(); len(got) != 0 {
+		t.Fatalf("NOTIFY before the members applied the change: %v", got)
+	}
+	rep.upTo.Store(5)
+	waitFor(t, "the NOTIFY once replicated", func() bool { got, _ := sec.serials(); return len(got) == 1 })
+
+	// A change the members never apply is notified after ReplicationWait.
+	if v, err = v.SetSOA("example.com", zone.DefaultSOA("example.com"), 9); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	src.v.Store(v)
+	waitFor(t, "the NOTIFY after ReplicationWait", func() bool { got, _ := sec.serials(); return len(got) == 2 })
+	if d := time.Since(start); d < 250*time.Millisecond {
+		t.Fatalf("NOTIFY of an unreplicated change after %v, want about ReplicationWait (300 ms)", d)
+	}
+}
