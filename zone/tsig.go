@@ -17,10 +17,16 @@ type TSIGKey struct {
 	Secret    string `json:"secret"`
 }
 
-// tsigAlgorithms are the HMACs resolvx accepts, by the names users type.
-var tsigAlgorithms = map[string]string{
-	"hmac-sha256": dns.HmacSHA256,
-	"hmac-sha512": dns.HmacSHA512,
+// tsigAlgorithm returns the wire name of an HMAC resolvx accepts, by the
+// name users type.
+func tsigAlgorithm(name string) (string, bool) {
+	switch name {
+	case "hmac-sha256":
+		return dns.HmacSHA256, true
+	case "hmac-sha512":
+		return dns.HmacSHA512, true
+	}
+	return "", false
 }
 
 // ValidateTSIGKey checks a key and returns it with a canonical name and the
@@ -36,7 +42,7 @@ func ValidateTSIGKey(k TSIGKey) (TSIGKey, error) {
 	if alg == "" {
 		alg = "hmac-sha256"
 	}
-	wire, ok := tsigAlgorithms[alg]
+	wire, ok := tsigAlgorithm(alg)
 	if !ok {
 		return k, fmt.Errorf("%w: TSIG algorithm %q is not supported; use hmac-sha256 or hmac-sha512", ErrInvalid, printable(k.Algorithm))
 	}
