@@ -3,11 +3,14 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +58,31 @@ func answersA(addr, name, value string) bool {
 		}
 	}
 	return false
+}
+
+// transferCount reads resolvx_dns_transfers_total{kind} from n's /metrics.
+func transferCount(t *testing.T, n *rnode, kind string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + n.api + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := `resolvx_dns_transfers_total{kind="` + kind + `"} `
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	return 0
 }
 
 // rrsetTTLs returns the TTLs of addr's A answer for name, comma-separated.
@@ -201,6 +229,33 @@ func TestNSDSecondary(t *testing.T) {
 	}
 	waitUntil(t, followBound, "NSD serving www A as 2 records at TTL 300", func() bool { return rrsetTTLs(nsdAddr, "www.example.com.") == "300,300" })
 
+	// A whole-zone import (SOA settings and records in one change) is one
+	// IXFR delta too: NSD follows an import that adds a record and changes
+	// the SOA, and the import of the original file after it.
+	var ex testZone
+	for _, z := range zones {
+		if z.name == "example.com." {
+			ex = z
+		}
+	}
+	changed := strings.Replace(ex.text, "7200", "7201", 1) + "\nxfr-import.example.com. 300 IN TXT \"imported\"\n"
+	for _, step := range []struct {
+		text, what string
+		present    bool
+	}{{changed, "NSD answering the record of a re-import", true}, {ex.text, "NSD dropping it after the original import", false}} {
+		sent := time.Now()
+		if _, _, err := c.ImportZone(ctx, "example.com", strings.NewReader(step.text)); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, followBound, step.what, func() bool {
+			m := new(dns.Msg)
+			m.SetQuestion("xfr-import.example.com.", dns.TypeTXT)
+			r, _, err := (&dns.Client{Timeout: 500 * time.Millisecond}).Exchange(m, nsdAddr)
+			return err == nil && (len(r.Answer) == 1) == step.present && (step.present || r.Rcode == dns.RcodeNameError)
+		})
+		t.Logf("%s: %v after the import was sent", step.what, time.Since(sent).Round(time.Millisecond))
+	}
+
 	zi, err := lead.client.Zone(ctx, "example.com")
 	if err != nil {
 		t.Fatal(err)
@@ -209,6 +264,10 @@ func TestNSDSecondary(t *testing.T) {
 		s, ok := soaSerial(nsdAddr, "example.com.")
 		return ok && s == zi.Serial
 	})
+	// Every change after the first full transfers went incrementally.
+	if ixfr, full := transferCount(t, follower, "ixfr"), transferCount(t, follower, "ixfr_full"); ixfr < 6 || full != 0 {
+		t.Errorf("%s served %v incremental and %v full-fallback IXFRs; want at least 6 and none", follower.id, ixfr, full)
+	}
 	log, _ := os.ReadFile(nsdLog)
 	for _, want := range []string{"notify for example.com. from 127.0.0.1", "TSIG verified with key xfr"} {
 		if !strings.Contains(string(log), want) {
