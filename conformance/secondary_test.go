@@ -267,6 +267,8 @@ func TestNSDSecondary(t *testing.T) {
 	// Every change after the first full transfers went incrementally.
 	if ixfr, full := transferCount(t, follower, "ixfr"), transferCount(t, follower, "ixfr_full"); ixfr < 6 || full != 0 {
 		t.Errorf("%s served %v incremental and %v full-fallback IXFRs; want at least 6 and none", follower.id, ixfr, full)
+	} else {
+		t.Logf("%s served %v incremental transfers to NSD, no full fallback", follower.id, ixfr)
 	}
 	log, _ := os.ReadFile(nsdLog)
 	for _, want := range []string{"notify for example.com. from 127.0.0.1", "TSIG verified with key xfr"} {
