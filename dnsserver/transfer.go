@@ -68,6 +68,11 @@ func transferRRs(z *zone.Zone, req *dns.Msg) ([]dns.RR, string) {
 	if req.Question[0].Qtype == dns.TypeIXFR {
 		kind = "ixfr_full"
 		if serial, ok := ixfrSerial(req); ok {
+			if int32(serial-z.Serial()) > 0 {
+				// RFC 1995 §2: a secondary at a newer version (RFC 1982
+				// arithmetic) gets the current SOA alone.
+				return []dns.RR{soa}, "ixfr_current"
+			}
 			if deltas, ok := z.ChangesSince(serial); ok {
 				if len(deltas) == 0 {
 					return []dns.RR{soa}, "ixfr_current"
