@@ -149,7 +149,7 @@ func (s *Server) serveTransfer(w dns.ResponseWriter, req *dns.Msg, q Query) {
 		if rcode == dns.RcodeNotAuth && ts != nil {
 			m.Extra = []dns.RR{tsigError(req, ts, status)}
 		}
-		s.log.Info("zone transfer refused", "client", q.Client, "question", questionOf(req), "rcode", dns.RcodeToString[rcode], "tsig", ts != nil)
+		s.log.Debug("zone transfer refused", "client", q.Client, "question", questionOf(req), "rcode", dns.RcodeToString[rcode], "tsig", ts != nil)
 		s.met.reply(q.TCP, m)
 		_ = w.WriteMsg(m)
 		return
