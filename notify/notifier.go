@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/resolvx/resolvx/zone"
 )
 
@@ -47,6 +49,9 @@ type Config struct {
 	Tries int
 	// Logger receives one line per NOTIFY given up; nil discards.
 	Logger *slog.Logger
+	// Registerer receives resolvx_notify_sends_total while Run runs; nil
+	// means no metrics.
+	Registerer prometheus.Registerer
 }
 
 // Notifier sends NOTIFYs for one node. Create it with New, run it with Run.
@@ -54,6 +59,7 @@ type Notifier struct {
 	cfg    Config
 	src    Source
 	leader Leader
+	met    *metrics // nil without Registerer
 }
 
 // New returns a Notifier over src that acts while leader says so.
@@ -76,7 +82,11 @@ func New(cfg Config, src Source, leader Leader) *Notifier {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Notifier{cfg: cfg, src: src, leader: leader}
+	n := &Notifier{cfg: cfg, src: src, leader: leader}
+	if cfg.Registerer != nil {
+		n.met = newMetrics()
+	}
+	return n
 }
 
 // target is one secondary of one zone.
@@ -103,6 +113,13 @@ type result struct {
 // Run notifies until ctx ends, then waits for the sends in flight. It is
 // the owner of every goroutine it starts.
 func (n *Notifier) Run(ctx context.Context) {
+	if n.met != nil {
+		if err := n.cfg.Registerer.Register(n.met.sends); err != nil {
+			n.cfg.Logger.Warn("NOTIFY metrics not registered", "err", err)
+		} else {
+			defer n.cfg.Registerer.Unregister(n.met.sends)
+		}
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	results := make(chan result)
@@ -218,14 +235,17 @@ func (n *Notifier) settle(jobs map[target]*job, r result, now time.Time) {
 		return // a newer serial is owed; it goes out on the next tick
 	}
 	if r.err == nil {
+		n.met.count("ok")
 		delete(jobs, r.t)
 		return
 	}
 	j.tries++
 	if j.tries >= n.cfg.Tries {
+		n.met.count("given_up")
 		n.cfg.Logger.Warn("NOTIFY given up", "zone", r.t.zone, "target", r.t.addr, "serial", r.serial, "tries", j.tries, "err", r.err)
 		delete(jobs, r.t)
 		return
 	}
+	n.met.count("failed")
 	j.next = now.Add(n.cfg.Backoff << (j.tries - 1))
 }

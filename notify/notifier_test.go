@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/resolvx/resolvx/zone"
 )
@@ -99,7 +100,8 @@ func TestNotifier(t *testing.T) {
 	}
 	src, lead := &source{}, &leader{}
 	src.v.Store(v)
-	n := New(Config{Interval: 5 * time.Millisecond, Backoff: 10 * time.Millisecond, Timeout: time.Second}, src, lead)
+	reg := prometheus.NewRegistry()
+	n := New(Config{Interval: 5 * time.Millisecond, Backoff: 10 * time.Millisecond, Timeout: time.Second, Registerer: reg}, src, lead)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { n.Run(ctx); close(done) }()
@@ -125,6 +127,9 @@ func TestNotifier(t *testing.T) {
 			t.Fatalf("NOTIFY %d: serial %d (TSIG valid %v), want %d signed", i, got[i], valid[i], want)
 		}
 	}
+	waitFor(t, "the outcomes counted", func() bool {
+		return sends(t, reg, "ok") == 2 && sends(t, reg, "failed") == 2
+	})
 }
 
 // replication is a fake Replication: every member has applied up to
@@ -176,4 +181,26 @@ func TestNotifierWaitsForReplication(t *testing.T) {
 	if d := time.Since(start); d < 250*time.Millisecond {
 		t.Fatalf("NOTIFY of an unreplicated change after %v, want about ReplicationWait (300 ms)", d)
 	}
+}
+
+// sends reads resolvx_notify_sends_total{result}.
+func sends(t *testing.T, reg *prometheus.Registry, result string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "resolvx_notify_sends_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == result {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

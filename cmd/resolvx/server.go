@@ -188,7 +188,7 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	notifyDone := make(chan struct{})
 	go func() {
 		defer close(notifyDone)
-		notify.New(notify.Config{Replication: node, Logger: logger.With("component", "notify")}, state, node).Run(notifyCtx)
+		notify.New(notify.Config{Replication: node, Registerer: reg, Logger: logger.With("component", "notify")}, state, node).Run(notifyCtx)
 	}()
 	logger.Info("resolvx node running", "version", version, "node_id", cfg.Cluster.NodeID,
 		"dns", cfg.DNS.Listen, "api", cfg.API.Listen, "cluster", cfg.Cluster.Listen, "data", cfg.Storage.Path,
