@@ -2,6 +2,8 @@ package health
 
 import (
 	"context"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -55,7 +57,9 @@ func TestHTTP(t *testing.T) {
 	h := &httpServer{}
 	plain := httptest.NewServer(h)
 	defer plain.Close()
-	tlsSrv := httptest.NewTLSServer(h)
+	tlsSrv := httptest.NewUnstartedServer(h)
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are expected
+	tlsSrv.StartTLS()
 	defer tlsSrv.Close()
 	ip, httpPort := splitHostPort(t, plain.Listener.Addr().String())
 	_, httpsPort := splitHostPort(t, tlsSrv.Listener.Addr().String())
