@@ -62,7 +62,7 @@ func resolve(ctx context.Context, r Resolver, t Target, allowUnsafe bool) (netip
 		if reason := unsafeAddr(a); reason != "" && !allowUnsafe {
 			return netip.Addr{}, "", fmt.Errorf("refused: %s (allow_unsafe_targets is not set)", reason)
 		}
-		return a.WithZone(""), "", nil
+		return a, "", nil
 	}
 	host := strings.TrimSuffix(t.Address, ".")
 	if r == nil {
@@ -79,7 +79,7 @@ func resolve(ctx context.Context, r Resolver, t Target, allowUnsafe bool) (netip
 			reason = "refused: resolves to a " + why
 			continue
 		}
-		return a.WithZone(""), host, nil
+		return a, host, nil
 	}
 	return netip.Addr{}, host, errors.New(reason)
 }

@@ -39,6 +39,8 @@ func TestResolve(t *testing.T) {
 		{addr: "239.1.1.1", errHas: "multicast"},
 		{addr: "ff02::1", errHas: "link-local"},
 		{addr: "169.254.169.254", allowUnsafe: true, want: "169.254.169.254"},
+		{addr: "fe80::1%lo", errHas: "link-local"},
+		{addr: "fe80::1%lo", allowUnsafe: true, want: "fe80::1%lo"},
 		{addr: "ok.example", want: "127.0.0.1", host: "ok.example"},
 		{addr: "ok.example.", want: "127.0.0.1", host: "ok.example"},
 		{addr: "meta.example", errHas: "resolves to a cloud-metadata"},
