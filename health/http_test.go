@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/resolvx/resolvx/gtm"
 )
@@ -126,5 +127,18 @@ func TestHTTP(t *testing.T) {
 				t.Errorf("Host header %q, want the endpoint's name", h.host())
 			}
 		})
+	}
+}
+
+func TestHTTPTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers; ends when the prober gives up
+	}))
+	defer srv.Close()
+	ip, port := splitHostPort(t, srv.Listener.Addr().String())
+	hc := gtm.HealthCheck{Type: "http", Port: port, Timeout: gtm.Duration(50 * time.Millisecond)}
+	o := (&Prober{}).HTTP(context.Background(), Target{EndpointID: "slow", Address: ip}, hc)
+	if o.OK || o.Error != "timeout" {
+		t.Fatalf("observation %+v, want a timeout", o)
 	}
 }
