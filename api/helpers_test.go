@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/resolvx/resolvx/cluster"
 	"github.com/resolvx/resolvx/fsm"
+
+	"github.com/resolvx/resolvx/internal/testwait"
 )
 
 // The real implementations satisfy the interfaces the API declares.
@@ -151,11 +153,5 @@ func newTestAPI(t testing.TB) *testAPI {
 // eventually polls cond until it holds or a deadline passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for: %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, 5*time.Second, what, cond)
 }

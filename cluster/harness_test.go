@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/resolvx/resolvx/fsm"
 	"github.com/resolvx/resolvx/zone"
+
+	"github.com/resolvx/resolvx/internal/testwait"
 )
 
 // Raft timings for tests: short, so elections take a few hundred ms.
@@ -147,15 +149,7 @@ func (c *testCluster) live() []*testNode {
 // waitFor polls cond until it holds or timeout passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
+	testwait.For(t, timeout, what, cond)
 }
 
 // leader waits until exactly one of the given nodes leads and every one of

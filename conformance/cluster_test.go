@@ -15,6 +15,8 @@ import (
 
 	"github.com/resolvx/resolvx/api"
 	"github.com/resolvx/resolvx/internal/testbin"
+
+	"github.com/resolvx/resolvx/internal/testwait"
 )
 
 // rnode is one `resolvx server` process on loopback.
@@ -123,15 +125,5 @@ func tail(s string, n int) string {
 // timeout.
 func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		case <-tick.C:
-		}
-	}
+	testwait.For(t, timeout, what, cond)
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -18,6 +17,8 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/resolvx/resolvx/internal/testbin"
+
+	"github.com/resolvx/resolvx/internal/testwait"
 )
 
 var binPath string
@@ -227,20 +228,7 @@ func answers(r *dns.Msg) []string {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if cond() {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out after %v waiting for: %s", timeout, what)
-		case <-tick.C:
-		}
-	}
+	testwait.For(t, timeout, what, cond)
 }
 
 // runOnce runs the binary with args and returns its combined output; for

@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/resolvx/resolvx/zone"
+
+	"github.com/resolvx/resolvx/internal/testwait"
 )
 
 const secret = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"
@@ -74,12 +76,7 @@ func startSecondary(t *testing.T, sec *secondary) string {
 // waitFor polls cond until it holds or 5 s pass.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.For(t, 5*time.Second, what, cond)
 }
 
 // Invariant: only the leader notifies; it notifies every zone once when it

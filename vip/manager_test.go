@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/resolvx/resolvx/internal/testwait"
 )
 
 // fakeGate answers what the test sets; a blocked gate (a frozen leader)
@@ -154,15 +156,7 @@ func holdsFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
+	testwait.For(t, timeout, what, cond)
 }
 
 // Invariant: a left-over VIP is removed before anything else, and nothing
