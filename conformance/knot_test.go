@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -129,27 +128,11 @@ zone:
 		return "", false, err
 	}
 
-	log := new(lockedBuffer)
-	cmd := exec.Command(knotd, "-c", confFile)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		return "", false, fmt.Errorf("starting %s: %w", knotd, err)
+	d, err := startDaemon(knotd, "-c", confFile)
+	if err != nil {
+		return "", false, err
 	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	stop := func() {
-		// By PID: SIGTERM, then SIGKILL if it lingers.
-		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	}
+	log, done, stop := d.log, d.done, d.stop
 	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	if err := waitForKnot(addr, zones, done, log); err != nil {
 		select {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -88,23 +87,11 @@ key:
 	if err := os.WriteFile(confFile, []byte(conf.String()), 0o600); err != nil {
 		return "", "", err
 	}
-	out := new(lockedBuffer)
-	cmd := exec.Command(nsd, "-d", "-c", confFile)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		return "", "", fmt.Errorf("starting %s: %w", nsd, err)
+	d, err := startDaemon(nsd, "-d", "-c", confFile)
+	if err != nil {
+		return "", "", err
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	stop := func() {
-		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	}
+	out, done, stop := d.log, d.done, d.stop
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	// NSD is up when its UDP port answers; a zone it has not transferred
 	// yet is answered SERVFAIL, which is enough here.
