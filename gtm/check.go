@@ -20,10 +20,12 @@ const (
 )
 
 // metadataAddrs are cloud instance-metadata services.
-var metadataAddrs = []netip.Addr{
-	netip.MustParseAddr("169.254.169.254"), // AWS, GCP, Azure, OpenStack
-	netip.MustParseAddr("fd00:ec2::254"),   // AWS over IPv6
-	netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
+func metadataAddrs() [3]netip.Addr {
+	return [...]netip.Addr{
+		netip.MustParseAddr("169.254.169.254"), // AWS, GCP, Azure, OpenStack
+		netip.MustParseAddr("fd00:ec2::254"),   // AWS over IPv6
+		netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
+	}
 }
 
 // validateCheck checks a health check against the policy's endpoints and
@@ -115,25 +117,35 @@ func validateCheck(hc HealthCheck, eps []Endpoint) (HealthCheck, error) {
 
 // unsafeTarget says why an endpoint address must not be probed by default,
 // or "" when it may. Host names are resolved by the prober, which applies
-// the same rule to what they resolve to.
+// UnsafeAddr to what they resolve to.
 func unsafeTarget(address string) string {
 	a, err := netip.ParseAddr(address)
 	if err != nil {
 		return ""
 	}
+	if why := UnsafeAddr(a); why != "" {
+		return "the " + why
+	}
+	return ""
+}
+
+// UnsafeAddr says why a health check must not probe a unless the check sets
+// allow_unsafe_targets ("cloud-metadata address", "link-local address",
+// "unspecified address", "multicast address"), or "" when it may.
+func UnsafeAddr(a netip.Addr) string {
 	a = a.Unmap()
-	for _, m := range metadataAddrs {
+	for _, m := range metadataAddrs() {
 		if a == m {
-			return "the cloud-metadata address"
+			return "cloud-metadata address"
 		}
 	}
 	switch {
 	case a.IsLinkLocalUnicast(), a.IsLinkLocalMulticast():
-		return "the link-local address"
+		return "link-local address"
 	case a.IsUnspecified():
-		return "the unspecified address"
+		return "unspecified address"
 	case a.IsMulticast():
-		return "the multicast address"
+		return "multicast address"
 	}
 	return ""
 }

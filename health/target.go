@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/resolvx/resolvx/gtm"
 )
 
 // Target is the endpoint a probe checks.
@@ -20,37 +22,6 @@ type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
-// metadataAddrs are cloud instance-metadata services. They repeat
-// gtm's list, which gtm does not export.
-func metadataAddrs() [3]netip.Addr {
-	return [...]netip.Addr{
-		netip.MustParseAddr("169.254.169.254"), // AWS, GCP, Azure, OpenStack
-		netip.MustParseAddr("fd00:ec2::254"),   // AWS over IPv6
-		netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
-	}
-}
-
-// unsafeAddr says why an address must not be probed by default, or "" when
-// it may. It is the rule gtm's validation applies to literal endpoint
-// addresses, applied here to what host names resolve to.
-func unsafeAddr(a netip.Addr) string {
-	a = a.Unmap()
-	for _, m := range metadataAddrs() {
-		if a == m {
-			return "cloud-metadata address"
-		}
-	}
-	switch {
-	case a.IsLinkLocalUnicast(), a.IsLinkLocalMulticast():
-		return "link-local address"
-	case a.IsUnspecified():
-		return "unspecified address"
-	case a.IsMulticast():
-		return "multicast address"
-	}
-	return ""
-}
-
 // resolve returns the address to probe for t and the host name to present
 // (Host header, TLS server name), which is "" for a literal address. With
 // allowUnsafe false, unsafe addresses are refused; a name is probed at its
@@ -59,7 +30,7 @@ func resolve(ctx context.Context, r Resolver, t Target, allowUnsafe bool) (netip
 	addr := strings.TrimSuffix(strings.TrimPrefix(t.Address, "["), "]")
 	if a, err := netip.ParseAddr(addr); err == nil {
 		a = a.Unmap()
-		if reason := unsafeAddr(a); reason != "" && !allowUnsafe {
+		if reason := gtm.UnsafeAddr(a); reason != "" && !allowUnsafe {
 			return netip.Addr{}, "", fmt.Errorf("refused: %s (allow_unsafe_targets is not set)", reason)
 		}
 		return a, "", nil
@@ -75,7 +46,7 @@ func resolve(ctx context.Context, r Resolver, t Target, allowUnsafe bool) (netip
 	reason := "no addresses"
 	for _, a := range addrs {
 		a = a.Unmap()
-		if why := unsafeAddr(a); why != "" && !allowUnsafe {
+		if why := gtm.UnsafeAddr(a); why != "" && !allowUnsafe {
 			reason = "refused: resolves to a " + why
 			continue
 		}
