@@ -36,6 +36,8 @@ type Mux struct {
 	raftConns chan net.Conn // accepted Raft connections waiting for Accept
 	layer     *raftLayer
 
+	maxFrame int // RPC frame limit, fixed at construction
+
 	mu       sync.Mutex
 	handlers map[string]Handler
 	conns    map[*conn]struct{}
@@ -49,6 +51,11 @@ type Mux struct {
 // to reach this node (it becomes the node's Raft address); "" means the
 // listener's own address, which must then name a specific host.
 func Listen(addr, advertise string, logger *slog.Logger) (*Mux, error) {
+	return listenWithLimit(addr, advertise, logger, MaxFrameSize)
+}
+
+// listenWithLimit is Listen with an RPC frame limit (tests lower it).
+func listenWithLimit(addr, advertise string, logger *slog.Logger, maxFrame int) (*Mux, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -73,6 +80,7 @@ func Listen(addr, advertise string, logger *slog.Logger) (*Mux, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Mux{
+		maxFrame:  maxFrame,
 		ln:        ln,
 		advertise: advertise,
 		logger:    logger,

@@ -15,9 +15,6 @@ import (
 // MaxFrameSize bounds one RPC message (request or response), header excluded.
 const MaxFrameSize = 64 << 20
 
-// maxFrame is the limit in force (tests lower it).
-var maxFrame = MaxFrameSize
-
 // Timeouts of the RPC protocol.
 const (
 	// DialTimeout bounds connecting to a peer (less when ctx ends sooner).
@@ -109,7 +106,7 @@ func (m *Mux) serveRPC(c *conn) {
 	defer c.Close()
 	for {
 		c.SetReadDeadline(time.Now().Add(idleTimeout))
-		b, err := readFrame(c, maxFrame)
+		b, err := readFrame(c, m.maxFrame)
 		if err != nil {
 			if errors.Is(err, ErrFrameTooLarge) {
 				m.logger.Warn("cluster rpc: frame too large, closing", "remote", c.RemoteAddr().String(), "err", err)
@@ -175,8 +172,8 @@ func toRemote(err error) *RemoteError {
 // writeResponse sends resp; false when the connection is unusable.
 func (m *Mux) writeResponse(c net.Conn, resp response) bool {
 	b, err := json.Marshal(resp)
-	if err == nil && len(b) > maxFrame {
-		b, err = json.Marshal(response{Error: &RemoteError{ErrCode: CodeFrameTooLarge, Message: fmt.Sprintf("transport: response of %d bytes is over the %d-byte limit", len(b), maxFrame)}})
+	if err == nil && len(b) > m.maxFrame {
+		b, err = json.Marshal(response{Error: &RemoteError{ErrCode: CodeFrameTooLarge, Message: fmt.Sprintf("transport: response of %d bytes is over the %d-byte limit", len(b), m.maxFrame)}})
 	}
 	if err != nil {
 		m.logger.Error("cluster rpc: encoding a response", "err", err)
@@ -196,6 +193,11 @@ func (m *Mux) writeResponse(c net.Conn, resp response) bool {
 // deadline). A handler's error comes back as *RemoteError; a failed dial as
 // *DialError; anything else is a connection failure.
 func Call(ctx context.Context, addr, method string, req, resp any) error {
+	return call(ctx, addr, method, req, resp, MaxFrameSize)
+}
+
+// call is Call with a frame limit (tests lower it).
+func call(ctx context.Context, addr, method string, req, resp any, maxFrame int) error {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("transport: encoding %s request: %w", method, err)
@@ -271,8 +273,10 @@ func callErr(ctx context.Context, method, addr string, err error) error {
 	return fmt.Errorf("transport: %s on %s: %w", method, addr, err)
 }
 
+// writeFrame writes one length-prefixed frame; callers check their own
+// (possibly lower) limit first, this is the wire format's bound.
 func writeFrame(w io.Writer, b []byte) error {
-	if len(b) > maxFrame {
+	if len(b) > MaxFrameSize {
 		return ErrFrameTooLarge
 	}
 	out := make([]byte, 4, 4+len(b))

@@ -148,9 +148,12 @@ func TestUnknownMethod(t *testing.T) {
 // is read (FRAME_TOO_LARGE, then the connection closes), and Call refuses to
 // send one.
 func TestOversizeFrameRefused(t *testing.T) {
-	maxFrame = 1 << 10
-	t.Cleanup(func() { maxFrame = MaxFrameSize })
-	m := listen(t)
+	const maxFrame = 1 << 10
+	m, err := listenWithLimit("127.0.0.1:0", "", nil, maxFrame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
 	m.Handle("echo", func(_ context.Context, req json.RawMessage) (any, error) { return req, nil })
 	c, err := net.Dial("tcp", m.Addr())
 	if err != nil {
@@ -178,14 +181,14 @@ func TestOversizeFrameRefused(t *testing.T) {
 		t.Fatalf("connection not closed after oversize frame: %v", err)
 	}
 
-	err = Call(context.Background(), m.Addr(), "echo", strings.Repeat("x", maxFrame), nil)
+	err = call(context.Background(), m.Addr(), "echo", strings.Repeat("x", maxFrame), nil, maxFrame)
 	if !errors.Is(err, ErrFrameTooLarge) {
 		t.Fatalf("oversize request: got %v", err)
 	}
 	// A response over the limit is replaced by FRAME_TOO_LARGE.
 	m.Handle("big", func(context.Context, json.RawMessage) (any, error) { return strings.Repeat("y", maxFrame), nil })
 	var re *RemoteError
-	if err := Call(context.Background(), m.Addr(), "big", nil, nil); !errors.As(err, &re) || re.Code() != CodeFrameTooLarge {
+	if err := call(context.Background(), m.Addr(), "big", nil, nil, maxFrame); !errors.As(err, &re) || re.Code() != CodeFrameTooLarge {
 		t.Fatalf("oversize response: got %v", err)
 	}
 }
