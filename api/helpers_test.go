@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/resolvx/resolvx/cluster"
 	"github.com/resolvx/resolvx/fsm"
-
 	"github.com/resolvx/resolvx/internal/testwait"
 )
 

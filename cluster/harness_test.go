@@ -13,9 +13,8 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/resolvx/resolvx/fsm"
-	"github.com/resolvx/resolvx/zone"
-
 	"github.com/resolvx/resolvx/internal/testwait"
+	"github.com/resolvx/resolvx/zone"
 )
 
 // Raft timings for tests: short, so elections take a few hundred ms.

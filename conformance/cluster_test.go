@@ -15,7 +15,6 @@ import (
 
 	"github.com/resolvx/resolvx/api"
 	"github.com/resolvx/resolvx/internal/testbin"
-
 	"github.com/resolvx/resolvx/internal/testwait"
 )
 

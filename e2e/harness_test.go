@@ -17,7 +17,6 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/resolvx/resolvx/internal/testbin"
-
 	"github.com/resolvx/resolvx/internal/testwait"
 )
 

@@ -10,9 +10,8 @@ import (
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/resolvx/resolvx/zone"
-
 	"github.com/resolvx/resolvx/internal/testwait"
+	"github.com/resolvx/resolvx/zone"
 )
 
 const secret = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"
