@@ -22,7 +22,10 @@ import (
 //     shared with the read path: readyTerm);
 //  3. every earlier holder's address must be gone (below), once per term;
 //  4. a quorum confirmed its leadership just now (raft.VerifyLeader, one per
-//     call, within vipVerifyTimeout).
+//     call, within vipVerifyTimeout). raft also counts a heartbeat reply
+//     that was in flight when the verify began, so an answer may predate
+//     the verify by up to one heartbeat round trip (well under a
+//     millisecond on a LAN); vip.ExpirySlack (250 ms) covers that.
 //
 // Why 4 bounds a holder: the VIP manager refreshes only within
 // vip.MaxDecisionAge of calling MayHoldVIP, and the address then lives at
