@@ -40,8 +40,11 @@ fuzz:
 		$(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) "$$dir" || exit 1; \
 	done
 
+# CI's brief run counts executions, not seconds: a duration-based -fuzztime
+# can end in a spurious "context deadline exceeded" with Go 1.26
+# (golang/go#75804, fixed in Go 1.27).
 fuzz-short:
-	$(MAKE) fuzz FUZZTIME=5s
+	$(MAKE) fuzz FUZZTIME=20000x
 
 bench:
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem -benchtime 1x ./fsm/
