@@ -35,22 +35,41 @@ func TestFormViaJoin(t *testing.T) {
 		waitFor(t, 5*time.Second, tn.id+"'s join loop to finish", tn.node.joined.Load)
 	}
 
+	// A node whose join RPC has returned may not yet have received the
+	// leader's first append; until it does it rightly reports read-only and
+	// an empty configuration. So each node's status is polled until it
+	// settles; each unsettled status seen is logged.
 	for _, tn := range c.nodes {
-		st := tn.node.Status(context.Background())
-		if st.Leader != l.id || st.LeaderAddress != l.node.Addr() || st.ReadOnly || st.IsLeader != (tn == l) {
-			t.Fatalf("%s status: %+v", tn.id, st)
-		}
-		if got := ids(st.Nodes); got != "n1=leader/voter,n2=follower/voter,n3=follower/voter" &&
-			got != "n1=follower/voter,n2=leader/voter,n3=follower/voter" &&
-			got != "n1=follower/voter,n2=follower/voter,n3=leader/voter" {
-			t.Fatalf("%s sees nodes %s", tn.id, got)
-		}
-		for _, ns := range st.Nodes {
-			if ns.LastContact == "" || ns.APIAddress != "api-"+ns.ID || ns.DNSAddress != "dns-"+ns.ID || ns.IsLeader != (ns.ID == l.id) {
-				t.Fatalf("%s sees %+v", tn.id, ns)
+		var st Status
+		var problem string
+		waitFor(t, 5*time.Second, tn.id+"'s status to settle", func() bool {
+			st = tn.node.Status(context.Background())
+			problem = statusProblem(st, l)
+			if problem != "" {
+				t.Logf("%s not settled: %s in %+v", tn.id, problem, st)
 			}
+			return problem == ""
+		})
+	}
+}
+
+// statusProblem says what is wrong with st for a settled three-node
+// cluster led by l, or "" if nothing is.
+func statusProblem(st Status, l *testNode) string {
+	if st.Leader != l.id || st.LeaderAddress != l.node.Addr() || st.ReadOnly || st.IsLeader != (st.NodeID == l.id) {
+		return "wrong leader or read-only"
+	}
+	if got := ids(st.Nodes); got != "n1=leader/voter,n2=follower/voter,n3=follower/voter" &&
+		got != "n1=follower/voter,n2=leader/voter,n3=follower/voter" &&
+		got != "n1=follower/voter,n2=follower/voter,n3=leader/voter" {
+		return "nodes " + got
+	}
+	for _, ns := range st.Nodes {
+		if ns.LastContact == "" || ns.APIAddress != "api-"+ns.ID || ns.DNSAddress != "dns-"+ns.ID || ns.IsLeader != (ns.ID == l.id) {
+			return "node " + ns.ID + " incomplete"
 		}
 	}
+	return ""
 }
 
 // Invariant: a write through a follower is committed by Raft, returns its
