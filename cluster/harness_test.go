@@ -209,7 +209,16 @@ func startThreeWith(t *testing.T, tweak func(*Config)) *testCluster {
 	c.leader(5*time.Second, n1)
 	c.start("n2", t.TempDir(), "", false, n1.node.Addr())
 	c.start("n3", t.TempDir(), "", false, n1.node.Addr())
-	waitFor(t, 10*time.Second, "three voters", func() bool { return voters(t, n1.node) == 3 })
+	// Every node, not only n1, must hold the three-voter configuration: a
+	// joiner whose join RPC returned may not have received it yet.
+	waitFor(t, 10*time.Second, "three voters on every node", func() bool {
+		for _, tn := range c.nodes {
+			if voters(t, tn.node) != 3 {
+				return false
+			}
+		}
+		return true
+	})
 	c.leader(5 * time.Second)
 	return c
 }
