@@ -29,6 +29,8 @@ const (
 	OpPutTSIGKey     Op = "tsig.put"
 	OpDeleteTSIGKey  Op = "tsig.delete"
 	OpSetTransfer    Op = "zone.set_transfer"
+	OpSetVerdicts    Op = "health.set_verdicts"
+	OpPatchEndpoint  Op = "policy.patch_endpoint"
 )
 
 // Command is the envelope of every Raft log entry the FSM understands.
@@ -77,6 +79,24 @@ type PutPolicy struct {
 // DeletePolicy removes a GTM policy.
 type DeletePolicy struct {
 	Name string `json:"name"`
+}
+
+// SetVerdicts commits the health verdicts of one policy, as the leader
+// decided them from the nodes' observations. Addresses holds the address
+// of each endpoint the verdicts were decided for: if the policy changed
+// since, the command is rejected whole.
+type SetVerdicts struct {
+	Policy    string            `json:"policy"`
+	Verdicts  gtm.Verdicts      `json:"verdicts"`
+	Addresses map[string]string `json:"addresses,omitempty"`
+}
+
+// PatchEndpoint changes some fields of one endpoint of a policy (a new
+// weight, or draining it) without rewriting the rest.
+type PatchEndpoint struct {
+	Policy   string            `json:"policy"`
+	Endpoint string            `json:"endpoint"`
+	Patch    gtm.EndpointPatch `json:"patch"`
 }
 
 // VIPRelease records that the leader NodeID, in Term, removed the VIP and

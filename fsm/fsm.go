@@ -113,6 +113,9 @@ func apply(s *State, b []byte, index, term uint64) (*State, error) {
 	}
 	next := *s
 	next.Index = index
+	// gtmNext is the whole next state of commands that change policies or
+	// verdicts (they recompile the answer table).
+	var gtmNext *State
 	switch cmd.Op {
 	case OpCreateZone:
 		var c CreateZone
@@ -122,9 +125,11 @@ func apply(s *State, b []byte, index, term uint64) (*State, error) {
 	case OpDeleteZone:
 		var c DeleteZone
 		if err = decodeData(cmd, &c); err == nil {
-			if next.Zones, err = s.Zones.DeleteZone(c.Name); err == nil {
+			var v *zone.View
+			if v, err = s.Zones.DeleteZone(c.Name); err == nil {
 				name, _ := zone.CanonicalName(c.Name)
-				next.policies = s.withoutZonePolicies(name)
+				gtmNext = s.withoutZonePolicies(name)
+				gtmNext.Zones = v
 			}
 		}
 	case OpSetSOA:
@@ -135,29 +140,36 @@ func apply(s *State, b []byte, index, term uint64) (*State, error) {
 	case OpChangeRecords:
 		var c ChangeRecords
 		if err = decodeData(cmd, &c); err == nil {
-			next.Zones, err = s.Zones.Apply(c.Zone, c.Changes, index)
+			if next.Zones, err = s.Zones.Apply(c.Zone, c.Changes, index); err == nil {
+				err = s.policyConflicts(next.Zones, c.Zone)
+			}
 		}
 	case OpReplaceRecords:
 		var c ReplaceRecords
 		if err = decodeData(cmd, &c); err == nil {
-			next.Zones, err = replaceRecords(s.Zones, c, index)
+			if next.Zones, err = replaceRecords(s.Zones, c, index); err == nil {
+				err = s.policyConflicts(next.Zones, c.Zone)
+			}
 		}
 	case OpPutPolicy:
 		var c PutPolicy
 		if err = decodeData(cmd, &c); err == nil {
-			var ns *State
-			if ns, err = s.withPolicy(c.Policy); err == nil {
-				next.policies = ns.policies
-			}
+			gtmNext, err = s.withPolicy(c.Policy)
 		}
 	case OpDeletePolicy:
 		var c DeletePolicy
 		if err = decodeData(cmd, &c); err == nil {
-			if _, ok := s.policies.Get(c.Name); !ok {
-				err = fmt.Errorf("%w: policy %s", zone.ErrNotFound, c.Name)
-			} else {
-				next.policies = s.policies.Delete(c.Name)
-			}
+			gtmNext, err = s.withoutPolicy(c.Name)
+		}
+	case OpPatchEndpoint:
+		var c PatchEndpoint
+		if err = decodeData(cmd, &c); err == nil {
+			gtmNext, err = s.withEndpointPatch(c)
+		}
+	case OpSetVerdicts:
+		var c SetVerdicts
+		if err = decodeData(cmd, &c); err == nil {
+			gtmNext, err = s.withVerdicts(c)
 		}
 	case OpVIPRelease:
 		var c VIPRelease
@@ -184,6 +196,10 @@ func apply(s *State, b []byte, index, term uint64) (*State, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if gtmNext != nil {
+		gtmNext.Index = index
+		return gtmNext, nil
 	}
 	return &next, nil
 }

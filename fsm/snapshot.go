@@ -24,7 +24,8 @@ const (
 // VIPRelease was added to version 1 without a version bump: it is optional
 // (a snapshot without it restores as "no release", which only makes a new
 // leader wait out the VIP lease) and older builds ignore it. TSIGKeys and a
-// zone's Transfer were added the same way: absent, they restore as none.
+// zone's Transfer were added the same way: absent, they restore as none;
+// so were the committed health Verdicts (absent: every endpoint unknown).
 // The IXFR history is not in snapshots: a node restored from one answers
 // IXFR for older serials with a full transfer (RFC 1995 §4 allows it).
 type snapshotHeader struct {
@@ -35,6 +36,8 @@ type snapshotHeader struct {
 	Policies   int               `json:"policies"`
 	VIPRelease *VIPReleaseRecord `json:"vip_release,omitempty"`
 	TSIGKeys   []zone.TSIGKey    `json:"tsig_keys,omitempty"`
+	// Verdicts holds the committed verdicts by policy name.
+	Verdicts map[string]gtm.Verdicts `json:"verdicts,omitempty"`
 }
 
 type zoneEntry struct {
@@ -74,6 +77,14 @@ func writeSnapshot(w io.Writer, st *State) error {
 		h.VIPRelease = &rel
 	}
 	h.TSIGKeys = st.Zones.TSIGKeys()
+	for _, p := range policies {
+		if v := st.Verdicts(p.Name); len(v.Health) > 0 || v.Preferred != "" || len(v.LatencyMS) > 0 {
+			if h.Verdicts == nil {
+				h.Verdicts = map[string]gtm.Verdicts{}
+			}
+			h.Verdicts[p.Name] = v
+		}
+	}
 	if err := enc.Encode(h); err != nil {
 		return fmt.Errorf("fsm: snapshot header: %w", err)
 	}
@@ -157,10 +168,17 @@ func readSnapshot(r io.Reader) (*State, error) {
 		if err != nil {
 			return nil, fmt.Errorf("policy %d of %d: %w", i+1, h.Policies, err)
 		}
-		st.policies = ns.policies
+		st = ns
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("trailing data after %d zones and %d policies", h.Zones, h.Policies)
+	}
+	for name, v := range h.Verdicts {
+		ns, err := st.withVerdicts(SetVerdicts{Policy: name, Verdicts: v})
+		if err != nil {
+			return nil, fmt.Errorf("verdicts: %w", err)
+		}
+		st = ns
 	}
 	return st, nil
 }

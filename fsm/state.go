@@ -1,8 +1,6 @@
 package fsm
 
 import (
-	"fmt"
-
 	"github.com/benbjohnson/immutable"
 	"github.com/resolvx/resolvx/gtm"
 	"github.com/resolvx/resolvx/zone"
@@ -13,6 +11,8 @@ type State struct {
 	Index      uint64
 	Zones      *zone.View
 	policies   *immutable.SortedMap[string, gtm.Policy]
+	verdicts   *immutable.SortedMap[string, gtm.Verdicts] // by policy name
+	table      *gtm.Table                                // compiled from policies and verdicts
 	vipRelease VIPReleaseRecord
 }
 
@@ -31,7 +31,12 @@ func (s *State) LastVIPRelease() (VIPReleaseRecord, bool) {
 
 // emptyState is the state before the first log entry.
 func emptyState() *State {
-	return &State{Zones: zone.Empty(), policies: immutable.NewSortedMap[string, gtm.Policy](nil)}
+	return &State{
+		Zones:    zone.Empty(),
+		policies: immutable.NewSortedMap[string, gtm.Policy](nil),
+		verdicts: immutable.NewSortedMap[string, gtm.Verdicts](nil),
+		table:    gtm.Compile(nil, nil),
+	}
 }
 
 // Policy returns the named policy.
@@ -48,29 +53,12 @@ func (s *State) Policies() []gtm.Policy {
 	return out
 }
 
-// withPolicy checks p against the zones and returns the state with it.
-func (s *State) withPolicy(p gtm.Policy) (*State, error) {
-	p, err := gtm.Validate(p)
-	if err != nil {
-		return nil, err
-	}
-	z := s.Zones.Zone(p.Zone)
-	if z == nil {
-		return nil, fmt.Errorf("%w: zone %s of policy %s", zone.ErrNotFound, p.Zone, p.Name)
-	}
-	p.Zone = z.Name()
-	c := *s
-	c.policies = s.policies.Set(p.Name, p)
-	return &c, nil
+// Verdicts returns the committed verdicts of the named policy (zero when it
+// has none yet).
+func (s *State) Verdicts(policy string) gtm.Verdicts {
+	v, _ := s.verdicts.Get(policy)
+	return v
 }
 
-// withoutZonePolicies returns the policies without those of zoneName.
-func (s *State) withoutZonePolicies(zoneName string) *immutable.SortedMap[string, gtm.Policy] {
-	m := s.policies
-	for _, p := range s.Policies() {
-		if p.Zone == zoneName {
-			m = m.Delete(p.Name)
-		}
-	}
-	return m
-}
+// GTM returns the compiled policy table the DNS server answers from.
+func (s *State) GTM() *gtm.Table { return s.table }

@@ -84,6 +84,17 @@ func (w *Writer) DeletePolicy(ctx context.Context, name string) (uint64, error) 
 	return w.propose(ctx, OpDeletePolicy, DeletePolicy{Name: name})
 }
 
+// PatchEndpoint changes some fields of one endpoint of a policy.
+func (w *Writer) PatchEndpoint(ctx context.Context, policy, endpoint string, patch gtm.EndpointPatch) (uint64, error) {
+	return w.propose(ctx, OpPatchEndpoint, PatchEndpoint{Policy: policy, Endpoint: endpoint, Patch: patch})
+}
+
+// SetVerdicts commits the verdicts of one policy, decided for the
+// endpoint addresses given (the policy's current ones when nil).
+func (w *Writer) SetVerdicts(ctx context.Context, policy string, v gtm.Verdicts, addresses map[string]string) (uint64, error) {
+	return w.propose(ctx, OpSetVerdicts, SetVerdicts{Policy: policy, Verdicts: v, Addresses: addresses})
+}
+
 // PutTSIGKey creates or replaces a TSIG key.
 func (w *Writer) PutTSIGKey(ctx context.Context, k zone.TSIGKey) (uint64, error) {
 	return w.propose(ctx, OpPutTSIGKey, PutTSIGKey{Key: k})

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // ErrInvalid marks a policy that does not validate. It carries the API's
@@ -17,6 +19,10 @@ type codeError struct{ code, msg string }
 
 func (e *codeError) Error() string { return e.msg }
 func (e *codeError) Code() string  { return e.code }
+
+// DefaultTTL is the TTL of policy answers when the policy sets none: short,
+// so that a changed verdict reaches clients quickly.
+const DefaultTTL = 30
 
 // Kind is how a policy chooses endpoints.
 type Kind string
@@ -43,6 +49,9 @@ type Policy struct {
 	// default), "nodata", or the ID of one endpoint.
 	Fallback   string `json:"fallback,omitempty"`
 	MaxAnswers int    `json:"max_answers,omitempty"`
+	// LatencyHysteresis: a latency policy moves its answer only to an
+	// endpoint faster by more than this (DefaultLatencyHysteresis when 0).
+	LatencyHysteresis Duration `json:"latency_hysteresis,omitempty"`
 }
 
 // Endpoint is one answer a policy can give.
@@ -120,6 +129,12 @@ func Validate(p Policy) (Policy, error) {
 	}
 	if p.TTL > 2147483647 {
 		return bad("ttl %d is out of range", p.TTL)
+	}
+	if p.TTL == 0 {
+		p.TTL = DefaultTTL
+	}
+	if p.LatencyHysteresis < 0 {
+		return bad("latency_hysteresis must not be negative")
 	}
 	ids := map[string]bool{}
 	totalWeight := 0
@@ -202,3 +217,35 @@ func addressKind(a string) string {
 
 // IsInvalid reports whether err is a policy validation error.
 func IsInvalid(err error) bool { return errors.Is(err, ErrInvalid) }
+
+// Owner returns the owner name the policy answers at, in canonical form
+// (lower case, fully qualified): Record relative to Zone ("@" or "" is the
+// apex), or Record itself when it is fully qualified. Zone must be
+// canonical (the FSM stores it so).
+func (p *Policy) Owner() string {
+	r := strings.ToLower(strings.TrimSpace(p.Record))
+	switch {
+	case r == "" || r == "@":
+		return p.Zone
+	case strings.HasSuffix(r, "."):
+		return r
+	case p.Zone == ".":
+		return r + "."
+	}
+	return r + "." + p.Zone
+}
+
+// RRType is the record type the policy answers: A for IPv4 endpoints, AAAA
+// for IPv6, CNAME for host names (Validate allows no mix).
+func (p *Policy) RRType() uint16 {
+	if len(p.Endpoints) == 0 {
+		return dns.TypeNone
+	}
+	switch addressKind(p.Endpoints[0].Address) {
+	case "IPv4":
+		return dns.TypeA
+	case "IPv6":
+		return dns.TypeAAAA
+	}
+	return dns.TypeCNAME
+}
