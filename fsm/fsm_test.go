@@ -48,9 +48,14 @@ func testLog(t testing.TB, seed uint64, n int) [][]byte {
 			}}))
 		case k < 8 && len(ids) > 0:
 			log = append(log, mustEncode(t, OpChangeRecords, ChangeRecords{Zone: "example.com.", Changes: []zone.Change{{Op: zone.OpDelete, ID: ids[r.IntN(len(ids))]}}}))
+		case k == 8 && r.IntN(3) == 0:
+			h := []gtm.Health{gtm.Healthy, gtm.Unhealthy}[r.IntN(2)]
+			log = append(log, mustEncode(t, OpSetVerdicts, SetVerdicts{Policy: fmt.Sprintf("p%d", r.IntN(3)),
+				Verdicts: gtm.Verdicts{Health: map[string]gtm.Health{"a": h}}}))
 		case k == 8:
 			log = append(log, mustEncode(t, OpPutPolicy, PutPolicy{Policy: gtm.Policy{Name: fmt.Sprintf("p%d", r.IntN(3)), Zone: "example.com", Record: "www", Type: gtm.Weighted, TTL: 30,
-				Endpoints: []gtm.Endpoint{{ID: "a", Address: "192.0.2.1", Weight: 1 + r.IntN(9)}}}}))
+				Endpoints:   []gtm.Endpoint{{ID: "a", Address: "192.0.2.1", Weight: 1 + r.IntN(9)}},
+				HealthCheck: &gtm.HealthCheck{Type: "tcp", Port: 80}}}))
 		default:
 			log = append(log, []byte(`{"v":1,"op":"zone.create","data":{"name":"bad..name"}}`))
 		}

@@ -14,7 +14,8 @@ import (
 
 // withPolicy checks p against the zones and the other policies and returns
 // the state with it (replacing a policy of the same name). Verdicts of
-// endpoints that keep their ID and address survive a replacement.
+// endpoints that keep their ID and address survive a replacement; a policy
+// without a health check has none (nobody would ever revise them).
 func (s *State) withPolicy(p gtm.Policy) (*State, error) {
 	p, err := gtm.Validate(p)
 	if err != nil {
@@ -42,7 +43,7 @@ func (s *State) withPolicy(p gtm.Policy) (*State, error) {
 	}
 	c := *s
 	c.policies = s.policies.Set(p.Name, p)
-	if old, ok := s.policies.Get(p.Name); ok {
+	if old, ok := s.policies.Get(p.Name); ok && p.HealthCheck != nil {
 		c.verdicts = s.verdicts.Set(p.Name, keepVerdicts(old, p, s.Verdicts(p.Name)))
 	} else {
 		c.verdicts = s.verdicts.Delete(p.Name)

@@ -176,6 +176,9 @@ func Validate(p Policy) (Policy, error) {
 		}
 		p.Endpoints = eps
 	}
+	if p.Type == Latency && p.HealthCheck == nil {
+		return bad("a latency policy needs a health_check: its probes measure the latency")
+	}
 	if p.HealthCheck != nil {
 		hc, err := validateCheck(*p.HealthCheck, p.Endpoints)
 		if err != nil {

@@ -1,0 +1,130 @@
+package verdict
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/resolvx/resolvx/gtm"
+)
+
+// DefaultPeriod is how often the leader decides the verdicts again.
+const DefaultPeriod = 500 * time.Millisecond
+
+// State is the committed policies and verdicts (fsm.State satisfies it).
+type State interface {
+	Policies() []gtm.Policy
+	Verdicts(policy string) gtm.Verdicts
+}
+
+// Config configures a Loop.
+type Config struct {
+	Collector *Collector
+	// IsLeader reports whether this node leads; only the leader decides.
+	IsLeader func() bool
+	// State returns the node's applied state.
+	State func() State
+	// Commit proposes the verdicts of one policy, decided for the given
+	// endpoint addresses (fsm.Writer.SetVerdicts).
+	Commit func(ctx context.Context, policy string, v gtm.Verdicts, addresses map[string]string) error
+	// Period is how often the leader decides; DefaultPeriod when zero.
+	Period time.Duration
+	Logger *slog.Logger
+}
+
+// Loop is the leader's verdict loop.
+type Loop struct {
+	cfg  Config
+	kick chan struct{}
+}
+
+// New returns a Loop; Run starts it.
+func New(cfg Config) *Loop {
+	if cfg.Period <= 0 {
+		cfg.Period = DefaultPeriod
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Loop{cfg: cfg, kick: make(chan struct{}, 1)}
+}
+
+// Kick asks for a decision now (this node's own observations changed).
+// It never blocks.
+func (l *Loop) Kick() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run decides every Period, and on Kick, while this node leads, until ctx
+// ends.
+func (l *Loop) Run(ctx context.Context) {
+	t := time.NewTicker(l.cfg.Period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-l.kick:
+		}
+		if l.cfg.IsLeader() {
+			l.Once(ctx)
+		}
+	}
+}
+
+// Once collects the voters' observations and commits every policy's
+// verdicts that changed. It returns how many policies it committed.
+func (l *Loop) Once(ctx context.Context) int {
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.Period)
+	defer cancel()
+	aged, errs := l.cfg.Collector.Collect(ctx)
+	for _, err := range errs {
+		l.cfg.Logger.Debug("verdict: a voter did not report", "err", err)
+	}
+	st := l.cfg.State()
+	byPolicy := map[string][]Aged{}
+	for _, a := range aged {
+		byPolicy[a.Policy] = append(byPolicy[a.Policy], a)
+	}
+	committed := 0
+	for _, p := range st.Policies() {
+		if p.HealthCheck == nil {
+			continue
+		}
+		fresh := freshOnly(byPolicy[p.Name], p.HealthCheck)
+		cur := st.Verdicts(p.Name)
+		next := gtm.Decide(&p, cur, fresh)
+		if next.Equal(cur) {
+			continue
+		}
+		addrs := make(map[string]string, len(p.Endpoints))
+		for _, e := range p.Endpoints {
+			addrs[e.ID] = e.Address
+		}
+		if err := l.cfg.Commit(ctx, p.Name, next, addrs); err != nil {
+			l.cfg.Logger.Warn("verdict: commit failed; deciding again next period", "policy", p.Name, "err", err)
+			continue
+		}
+		committed++
+		l.cfg.Logger.Info("verdict: committed", "policy", p.Name, "health", next.Health, "preferred", next.Preferred)
+	}
+	return committed
+}
+
+// freshOnly keeps the observations made within three check intervals (plus
+// the timeout) on the observing node's clock: a node whose probes stopped
+// does not vote with an old view, and no clocks need to agree.
+func freshOnly(aged []Aged, hc *gtm.HealthCheck) []gtm.Observation {
+	limit := 3*time.Duration(hc.Interval) + time.Duration(hc.Timeout)
+	var out []gtm.Observation
+	for _, a := range aged {
+		if !a.LastCheck.IsZero() && a.Age <= limit {
+			out = append(out, a.Observation)
+		}
+	}
+	return out
+}
