@@ -68,6 +68,7 @@ type node struct {
 	id, dir                     string
 	dnsAddr, apiAddr, clusterAd string
 	join                        []string
+	config                      string // a --config file, when set
 	cmd                         *exec.Cmd
 	log                         *os.File
 	exited                      chan struct{}
@@ -103,6 +104,9 @@ func (n *node) start() {
 		"--dns-listen", n.dnsAddr, "--api-listen", n.apiAddr, "--cluster-listen", n.clusterAd, "--log-level", "debug"}
 	if len(n.join) > 0 {
 		args = append(args, "--join", strings.Join(n.join, ","))
+	}
+	if n.config != "" {
+		args = append(args, "--config", n.config)
 	}
 	logf, err := os.OpenFile(filepath.Join(n.dir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/resolvx/resolvx/health"
 	"github.com/resolvx/resolvx/vip"
 )
 
@@ -26,6 +27,24 @@ type Config struct {
 	API     ListenConfig  `yaml:"api"`
 	Storage StorageConfig `yaml:"storage"`
 	Log     LogConfig     `yaml:"log"`
+	GTM     GTMConfig     `yaml:"gtm"`
+}
+
+// GTMConfig is the gtm.* section: where clients are, and how health checks
+// reach their endpoints.
+type GTMConfig struct {
+	// GeoIPDatabase is a MaxMind (GeoIP2/GeoLite2 Country or City) database
+	// file for geographic policies; "" for none.
+	GeoIPDatabase string `yaml:"geoip_database"`
+	// GeoCIDRs maps client prefixes to regions (a continent or an ISO 3166
+	// country code); they win over the database.
+	GeoCIDRs map[string]string `yaml:"geo_cidrs"`
+	// HealthResolver is the DNS server (host:port) that health checks use
+	// to resolve host-name endpoints; "" uses the system resolver. It must
+	// not be resolvx itself.
+	HealthResolver string `yaml:"health_resolver"`
+	// ProbeConcurrency bounds the probes this node runs at once.
+	ProbeConcurrency int `yaml:"probe_concurrency"`
 }
 
 // ClusterConfig is the cluster.* section.
@@ -124,6 +143,7 @@ func defaultConfig() Config {
 		API:     ListenConfig{Listen: "127.0.0.1:8080"},
 		Storage: StorageConfig{Path: "./data"},
 		Log:     LogConfig{Level: "info", Format: "text"},
+		GTM:     GTMConfig{ProbeConcurrency: health.DefaultConcurrency},
 	}
 }
 
@@ -253,6 +273,7 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("cluster.raft.snapshot_threshold: must be positive"))
 	}
 	errs = append(errs, c.Cluster.VIP.validate()...)
+	errs = append(errs, c.validateGTM()...)
 	if _, err := parseLevel(c.Log.Level); err != nil {
 		errs = append(errs, fmt.Errorf("log.level: %w", err))
 	}
@@ -263,6 +284,34 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("storage.path: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// validateGTM checks gtm.*. The database and the CIDR map are checked
+// when they are opened, at startup, with errors naming the entry.
+func (c *Config) validateGTM() []error {
+	var errs []error
+	if r := c.GTM.HealthResolver; r != "" {
+		if err := checkHostPort(r); err != nil {
+			errs = append(errs, fmt.Errorf("gtm.health_resolver: %w", err))
+		} else if r == c.DNS.Listen || (c.Cluster.VIP.Address != "" && sameHost(r, c.Cluster.VIP.Address)) {
+			errs = append(errs, fmt.Errorf("gtm.health_resolver: %s is resolvx itself; health checks must resolve names elsewhere", r))
+		}
+	}
+	if n := c.GTM.ProbeConcurrency; n < 1 || n > 1024 {
+		errs = append(errs, fmt.Errorf("gtm.probe_concurrency: %d is not 1..1024", n))
+	}
+	return errs
+}
+
+// sameHost reports whether host:port names the address of prefix.
+func sameHost(hostport, prefix string) bool {
+	h, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	a, err1 := netip.ParseAddr(h)
+	p, err2 := netip.ParsePrefix(prefix)
+	return err1 == nil && err2 == nil && a == p.Addr()
 }
 
 // validate checks cluster.vip.*; the address and interface only matter

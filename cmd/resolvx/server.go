@@ -111,6 +111,11 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 
 	state := fsm.New(logger.With("component", "fsm"))
+	gtmw, err := newGTMWiring(cfg, logger.With("component", "gtm"))
+	if err != nil {
+		return err
+	}
+	defer gtmw.stop()
 	vipw, err := newVIPWiring(ctx, cfg.Cluster.VIP, logger)
 	if err != nil {
 		return err
@@ -169,20 +174,23 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	left := make(chan struct{})
 	writer := fsm.NewWriter(state, node)
 	handler := api.New(api.Config{
-		Writer:    writer,
-		Transfers: writer,
-		State:     state,
-		Cluster:   node,
-		Version:   version,
-		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
-		Logger:    logger.With("component", "api"),
-		OnLeave:   func() { close(left) },
+		Writer:      writer,
+		Transfers:   writer,
+		Policies:    writer,
+		PolicyState: policyReader{state},
+		State:       state,
+		Cluster:     node,
+		Version:     version,
+		Metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Logger:      logger.With("component", "api"),
+		OnLeave:     func() { close(left) },
 	})
 	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- httpSrv.Serve(apiLn) }()
 
 	node.Start(ctx)
+	gtmw.start(node, state, writer)
 	// NOTIFY to each zone's secondaries, sent by the leader only.
 	notifyCtx, stopNotify := context.WithCancel(ctx)
 	notifyDone := make(chan struct{})
