@@ -4,10 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 
 	"github.com/resolvx/resolvx/cluster"
+	"github.com/resolvx/resolvx/gtm"
 	"github.com/resolvx/resolvx/zone"
 )
 
@@ -35,6 +37,42 @@ type Cluster interface {
 	Remove(ctx context.Context, id string) error
 }
 
+// PolicyWriter proposes GTM policy changes through Raft and returns the
+// index each was applied at. fsm.Writer satisfies it.
+type PolicyWriter interface {
+	PutPolicy(ctx context.Context, p gtm.Policy) (uint64, error)
+	DeletePolicy(ctx context.Context, name string) (uint64, error)
+	PatchEndpoint(ctx context.Context, policy, endpoint string, p gtm.EndpointPatch) (uint64, error)
+}
+
+// PolicyReader gives the applied GTM state. Each request reads one
+// PolicySnapshot, so a reply never mixes two states.
+type PolicyReader interface {
+	PolicyState() PolicySnapshot
+}
+
+// PolicySnapshot is the GTM state at one applied index: the policies and
+// their committed verdicts. *fsm.State satisfies it.
+type PolicySnapshot interface {
+	Policies() []gtm.Policy // sorted by name
+	Policy(name string) (gtm.Policy, bool)
+	Verdicts(name string) gtm.Verdicts // zero when the policy has none yet
+}
+
+// HealthReports gathers every node's own health observations (its
+// thresholded view, before the quorum decides). It may return what it got
+// with an error naming the nodes it could not reach.
+type HealthReports interface {
+	Observations(ctx context.Context) ([]gtm.Observation, error)
+}
+
+// Explainer says why a query gets its answer from this node's DNS server.
+// name is canonical; client has no zone; ecs is masked, or the zero
+// Prefix when the query carries no client subnet.
+type Explainer interface {
+	Explain(name string, qtype uint16, client netip.Addr, ecs netip.Prefix) gtm.Explanation
+}
+
 // Config is what the API needs. Writer, State and Cluster are required.
 type Config struct {
 	Writer  Writer
@@ -42,6 +80,15 @@ type Config struct {
 	Cluster Cluster
 	// Transfers, when set, serves the TSIG key and zone-transfer routes.
 	Transfers TransferWriter
+	// Policies and PolicyState serve the GTM policy and health routes;
+	// without both those routes answer 501 NOT_IMPLEMENTED.
+	Policies    PolicyWriter
+	PolicyState PolicyReader
+	// HealthReports adds every node's observations to the health routes;
+	// nil shows the committed verdicts only, and says so.
+	HealthReports HealthReports
+	// Explainer serves GET /api/v1/explain; nil answers 501.
+	Explainer Explainer
 	// Version is reported by GET /api/v1/status.
 	Version string
 	// Metrics serves GET /metrics; nil answers 404.
@@ -90,6 +137,7 @@ func (s *server) routes() {
 	m.HandleFunc("DELETE /api/v1/zones/{zone}/records/{id}", s.deleteRecord)
 
 	s.transferRoutes()
+	s.policyRoutes()
 
 	m.HandleFunc("GET /api/v1/cluster", s.clusterStatus)
 	m.HandleFunc("GET /api/v1/cluster/node", s.clusterNode)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/resolvx/resolvx/cluster"
@@ -23,7 +25,7 @@ type gtmWiring struct {
 	cfg       Config
 	logger    *slog.Logger
 	geo       *geo.DB
-	collector *verdict.Collector
+	collector atomic.Pointer[verdict.Collector] // set by start
 	monitor   *health.Monitor
 	cancel    context.CancelFunc
 	done      chan struct{}
@@ -44,7 +46,7 @@ func newGTMWiring(cfg Config, logger *slog.Logger) (*gtmWiring, error) {
 func (w *gtmWiring) start(node *cluster.Node, state *fsm.FSM, writer *fsm.Writer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
-	w.collector = &verdict.Collector{
+	collector := &verdict.Collector{
 		Node: w.cfg.Cluster.NodeID,
 		Call: transport.Call,
 		Voters: func() ([]verdict.Member, error) {
@@ -57,7 +59,7 @@ func (w *gtmWiring) start(node *cluster.Node, state *fsm.FSM, writer *fsm.Writer
 		},
 	}
 	loop := verdict.New(verdict.Config{
-		Collector: w.collector,
+		Collector: collector,
 		IsLeader:  node.IsLeader,
 		State:     func() verdict.State { return state.State() },
 		Commit: func(ctx context.Context, policy string, v gtm.Verdicts, addrs map[string]string) error {
@@ -73,13 +75,24 @@ func (w *gtmWiring) start(node *cluster.Node, state *fsm.FSM, writer *fsm.Writer
 		Concurrency: w.cfg.GTM.ProbeConcurrency,
 		OnChange:    loop.Kick,
 	})
-	w.collector.Local = w.monitor.Observations
-	node.HandleRPC(verdict.Method, w.collector.Handle)
+	collector.Local = w.monitor.Observations
+	node.HandleRPC(verdict.Method, collector.Handle)
+	w.collector.Store(collector)
 	go func() {
 		defer close(w.done)
 		go loop.Run(ctx)
 		w.followPolicies(ctx, state)
 	}()
+}
+
+// Observations returns every voter's own observations (the API's
+// HealthReports).
+func (w *gtmWiring) Observations(ctx context.Context) ([]gtm.Observation, error) {
+	c := w.collector.Load()
+	if c == nil {
+		return nil, errors.New("health checks have not started yet on this node")
+	}
+	return c.Observations(ctx)
 }
 
 // followPolicies gives the monitor the committed policies whenever they

@@ -55,6 +55,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		c.recordCmd(),
 		c.clusterCmd(),
 		c.tsigCmd(),
+		c.policyCmd(),
+		c.explainCmd(),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version of this binary",
