@@ -2,12 +2,12 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"reflect"
 	"slices"
 	"strconv"
@@ -107,9 +107,8 @@ func (s *server) getPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 // createPolicy creates a policy; one of the same name is a conflict (PUT
-// replaces). The check reads the local state before proposing: two creates
-// of one name racing on different nodes may both pass it, and the later
-// one then replaces the earlier.
+// replaces). The FSM decides it in log order, so of two creates of one
+// name racing on different nodes exactly one succeeds.
 func (s *server) createPolicy(w http.ResponseWriter, r *http.Request) {
 	if !s.policiesEnabled(w, r, true) {
 		return
@@ -127,7 +126,7 @@ func (s *server) createPolicy(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, conflict("policy %q already exists; PUT /api/v1/policies/%s replaces it", p.Name, p.Name))
 		return
 	}
-	s.writePolicy(w, r, p, http.StatusCreated)
+	s.writePolicy(w, r, p, http.StatusCreated, s.cfg.Policies.CreatePolicy)
 }
 
 // putPolicy creates or replaces the policy named in the path. The body's
@@ -154,18 +153,18 @@ func (s *server) putPolicy(w http.ResponseWriter, r *http.Request) {
 	if _, exists := s.cfg.PolicyState.PolicyState().Policy(name); !exists {
 		status = http.StatusCreated
 	}
-	s.writePolicy(w, r, p, status)
+	s.writePolicy(w, r, p, status, s.cfg.Policies.PutPolicy)
 }
 
 // writePolicy validates p, proposes it and replies with the policy as
 // stored.
-func (s *server) writePolicy(w http.ResponseWriter, r *http.Request, p gtm.Policy, status int) {
+func (s *server) writePolicy(w http.ResponseWriter, r *http.Request, p gtm.Policy, status int, write func(context.Context, gtm.Policy) (uint64, error)) {
 	norm, err := normalizePolicy(p)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	index, err := s.cfg.Policies.PutPolicy(r.Context(), p)
+	index, err := write(r.Context(), p)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -186,14 +185,8 @@ func (s *server) storedPolicy(want gtm.Policy, index uint64) gtm.Policy {
 }
 
 // normalizePolicy validates p as the FSM will (without the zones) and
-// returns it as the FSM stores it. It also refuses endpoint addresses that
-// are neither IP addresses nor host names (URLs, for example).
+// returns it as the FSM stores it.
 func normalizePolicy(p gtm.Policy) (gtm.Policy, error) {
-	for _, e := range p.Endpoints {
-		if err := checkEndpointAddress(e); err != nil {
-			return p, err
-		}
-	}
 	norm, err := gtm.Validate(p)
 	if err != nil {
 		return p, err
@@ -204,30 +197,6 @@ func normalizePolicy(p gtm.Policy) (gtm.Policy, error) {
 		return p, fmt.Errorf("%w: policy %s: field \"zone\": %s", zone.ErrInvalid, p.Name, strings.TrimPrefix(err.Error(), "invalid: "))
 	}
 	return norm, nil
-}
-
-// checkEndpointAddress requires an endpoint's address to be an IP address
-// (without a zone) or a host name.
-func checkEndpointAddress(e gtm.Endpoint) error {
-	if e.Address == "" {
-		return nil // gtm.Validate reports it
-	}
-	if a, err := netip.ParseAddr(e.Address); err == nil {
-		if a.Zone() != "" {
-			return invalid("endpoint %q: address %q has a zone; use the address without %%%s", e.ID, e.Address, a.Zone())
-		}
-		return nil
-	}
-	if strings.Contains(e.Address, "://") {
-		return invalid("endpoint %q: address %q is a URL; use an IP address or a host name (the health check says how it is probed)", e.ID, e.Address)
-	}
-	if strings.HasPrefix(e.Address, "*") {
-		return invalid("endpoint %q: address %q is a wildcard; use an IP address or a host name", e.ID, e.Address)
-	}
-	if _, err := zone.CanonicalName(e.Address); err != nil {
-		return invalid("endpoint %q: address %q is neither an IP address nor a host name: %s", e.ID, e.Address, strings.TrimPrefix(err.Error(), "invalid: "))
-	}
-	return nil
 }
 
 func (s *server) deletePolicy(w http.ResponseWriter, r *http.Request) {

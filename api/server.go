@@ -40,6 +40,7 @@ type Cluster interface {
 // PolicyWriter proposes GTM policy changes through Raft and returns the
 // index each was applied at. fsm.Writer satisfies it.
 type PolicyWriter interface {
+	CreatePolicy(ctx context.Context, p gtm.Policy) (uint64, error)
 	PutPolicy(ctx context.Context, p gtm.Policy) (uint64, error)
 	DeletePolicy(ctx context.Context, name string) (uint64, error)
 	PatchEndpoint(ctx context.Context, policy, endpoint string, p gtm.EndpointPatch) (uint64, error)

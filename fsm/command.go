@@ -71,9 +71,12 @@ type ReplaceRecords struct {
 	SOA     *zone.SOA     `json:"soa,omitempty"`
 }
 
-// PutPolicy creates or replaces a GTM policy.
+// PutPolicy creates or replaces a GTM policy; with Create set, a policy of
+// the same name already there rejects it (ALREADY_EXISTS), so two creates
+// racing on different nodes cannot both succeed.
 type PutPolicy struct {
 	Policy gtm.Policy `json:"policy"`
+	Create bool       `json:"create,omitempty"`
 }
 
 // DeletePolicy removes a GTM policy.

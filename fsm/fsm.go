@@ -154,7 +154,11 @@ func apply(s *State, b []byte, index, term uint64) (*State, error) {
 	case OpPutPolicy:
 		var c PutPolicy
 		if err = decodeData(cmd, &c); err == nil {
-			gtmNext, err = s.withPolicy(c.Policy)
+			if _, exists := s.policies.Get(c.Policy.Name); exists && c.Create {
+				err = fmt.Errorf("%w: policy %s already exists; PUT /api/v1/policies/%s replaces it", zone.ErrExists, c.Policy.Name, c.Policy.Name)
+			} else {
+				gtmNext, err = s.withPolicy(c.Policy)
+			}
 		}
 	case OpDeletePolicy:
 		var c DeletePolicy

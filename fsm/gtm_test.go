@@ -180,3 +180,20 @@ func TestVerdictsLifecycle(t *testing.T) {
 		t.Fatal("policies outlived their zone")
 	}
 }
+
+// Invariant: of two creates of one policy name, the one later in the log
+// is rejected (ALREADY_EXISTS) and leaves the first in place.
+func TestCreatePolicyIsCreateOnly(t *testing.T) {
+	f, apply := gtmFSM(t)
+	first := webPolicy("www", "192.0.2.1")
+	second := webPolicy("www", "192.0.2.2")
+	if err := apply(OpPutPolicy, PutPolicy{Policy: first, Create: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := apply(OpPutPolicy, PutPolicy{Policy: second, Create: true}); zone.CodeOf(err) != "ALREADY_EXISTS" {
+		t.Fatalf("second create: %v", err)
+	}
+	if p, _ := f.State().Policy(first.Name); p.Endpoints[0].Address != "192.0.2.1" {
+		t.Fatalf("the first create was replaced: %+v", p)
+	}
+}

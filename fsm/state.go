@@ -12,7 +12,7 @@ type State struct {
 	Zones      *zone.View
 	policies   *immutable.SortedMap[string, gtm.Policy]
 	verdicts   *immutable.SortedMap[string, gtm.Verdicts] // by policy name
-	table      *gtm.Table                                // compiled from policies and verdicts
+	table      *gtm.Table                                 // compiled from policies and verdicts
 	vipRelease VIPReleaseRecord
 }
 

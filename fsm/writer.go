@@ -79,6 +79,12 @@ func (w *Writer) PutPolicy(ctx context.Context, p gtm.Policy) (uint64, error) {
 	return w.propose(ctx, OpPutPolicy, PutPolicy{Policy: p})
 }
 
+// CreatePolicy creates a GTM policy; one of the same name is an error
+// (ALREADY_EXISTS), decided in the log order.
+func (w *Writer) CreatePolicy(ctx context.Context, p gtm.Policy) (uint64, error) {
+	return w.propose(ctx, OpPutPolicy, PutPolicy{Policy: p, Create: true})
+}
+
 // DeletePolicy removes a GTM policy.
 func (w *Writer) DeletePolicy(ctx context.Context, name string) (uint64, error) {
 	return w.propose(ctx, OpDeletePolicy, DeletePolicy{Name: name})

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/resolvx/resolvx/zone"
 )
 
 // ErrInvalid marks a policy that does not validate. It carries the API's
@@ -149,6 +151,9 @@ func Validate(p Policy) (Policy, error) {
 		if e.Address == "" {
 			return bad("endpoint %q has no address", e.ID)
 		}
+		if why := addressProblem(e.Address); why != "" {
+			return bad("endpoint %q: address %q %s", e.ID, e.Address, why)
+		}
 		if e.Weight < 0 {
 			return bad("endpoint %q has a negative weight", e.ID)
 		}
@@ -205,6 +210,27 @@ func (p Policy) checkAddresses() error {
 		return fmt.Errorf("%w: endpoints mix %s addresses; use one policy per record type", ErrInvalid, strings.Join(ks, " and "))
 	}
 	return nil
+}
+
+// addressProblem says why a is neither an IP address (without a zone) nor
+// a host name, or returns "".
+func addressProblem(a string) string {
+	if ip, err := netip.ParseAddr(a); err == nil {
+		if ip.Zone() != "" {
+			return "has a zone; use the address without %" + ip.Zone()
+		}
+		return ""
+	}
+	switch {
+	case strings.Contains(a, "://"):
+		return "is a URL; use an IP address or a host name (the health check says how it is probed)"
+	case strings.HasPrefix(a, "*"):
+		return "is a wildcard; use an IP address or a host name"
+	}
+	if _, err := zone.CanonicalName(a); err != nil {
+		return "is neither an IP address nor a host name: " + strings.TrimPrefix(err.Error(), "invalid: ")
+	}
+	return ""
 }
 
 func addressKind(a string) string {
