@@ -394,7 +394,7 @@ func additionalThatFits(e *env, q *query, knot, ours *dns.Msg) (*dns.Msg, *dns.M
 		slices.Equal(k.additional, r.additional) {
 		return knot, ours
 	}
-	full := dnsserver.Answer(e.view, q.msg, dnsserver.Query{TCP: true})
+	full := dnsserver.Answer(dnsserver.Data{Zones: e.view}, q.msg, dnsserver.Query{TCP: true})
 	if full == nil {
 		return knot, ours
 	}

@@ -50,10 +50,10 @@ func corpusParams(t *testing.T) (uint64, int) {
 	return seed, n
 }
 
-// staticView is a dnsserver.ViewSource that always returns one View.
+// staticView is a dnsserver.Source that always returns one View.
 type staticView struct{ v *zone.View }
 
-func (s staticView) View() *zone.View { return s.v }
+func (s staticView) Data() dnsserver.Data { return dnsserver.Data{Zones: s.v} }
 
 // startResolvx runs a real dnsserver.Server over v on 127.0.0.1 until the
 // test ends.

@@ -77,7 +77,7 @@ func wireReply(t *testing.T, v *zone.View, q *query, tcp bool) *dns.Msg {
 	if err := req.Unpack(q.wire); err != nil {
 		t.Fatalf("%s: %v", describe(q), err)
 	}
-	m := dnsserver.Answer(v, req, dnsserver.Query{TCP: tcp})
+	m := dnsserver.Answer(dnsserver.Data{Zones: v}, req, dnsserver.Query{TCP: tcp})
 	if m == nil {
 		return nil
 	}

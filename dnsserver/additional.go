@@ -46,7 +46,8 @@ func target(rr dns.RR) string {
 }
 
 // addAddresses adds the A and AAAA RRsets of name to the additional section,
-// once per name, and returns how many records it added.
+// once per name, and returns how many records it added. A name bound to an
+// address policy gets the policy's choice for this query.
 func (r *resolution) addAddresses(name string) int {
 	z := r.zone
 	if name == "." || !zone.IsBelow(name, z.Name()) {
@@ -57,18 +58,38 @@ func (r *resolution) addAddresses(name string) int {
 			return 0 // already there
 		}
 	}
+	res := z.Lookup(name)
 	var node *zone.Node
-	switch res := z.Lookup(name); res.Kind {
+	switch res.Kind {
 	case zone.Exact, zone.Wildcard:
 		node = res.Node
 	case zone.Delegation:
 		node = z.Node(name) // glue below the cut, if any
 	}
-	if node == nil {
-		return 0
+	// A name bound to address policies answers them here too (their
+	// choice for this query), and no wildcard applies at it.
+	var pol bindings
+	if res.Kind != zone.Delegation {
+		var ok bool
+		if pol, ok = r.policiesAt(name); ok && res.Kind == zone.Wildcard {
+			node = nil
+		}
 	}
 	n := 0
 	for _, t := range [2]uint16{dns.TypeA, dns.TypeAAAA} {
+		b := pol.a
+		if t == dns.TypeAAAA {
+			b = pol.aaaa
+		}
+		if b != nil {
+			before := len(r.msg.Extra)
+			r.msg.Extra, _ = b.AppendAnswer(r.msg.Extra, r.pol.client(b))
+			n += len(r.msg.Extra) - before
+			continue
+		}
+		if node == nil {
+			continue
+		}
 		for _, rr := range r.rrset(node, t) {
 			r.msg.Extra = append(r.msg.Extra, named(rr, name))
 			n++

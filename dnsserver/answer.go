@@ -11,23 +11,33 @@ import (
 
 // Query is what the transport knows about a request besides its content.
 type Query struct {
-	// Client is the requester's address (for GTM policies, later).
+	// Client is the requester's address: it keys the choices of GTM
+	// policies, and places the client for geographic ones, when the
+	// request has no EDNS Client Subnet.
 	Client netip.Addr
 	// TCP is true for a request that came over TCP: the reply may be up to
 	// 65535 bytes.
 	TCP bool
 }
 
-// Answer returns the reply to req from the zones in v, or nil when nothing
-// must be sent (req is itself a response). It is a pure function: no I/O, no
-// clock, no randomness. The reply shares RRs with v and its Question with
-// req; treat it as read-only. m.Compress is always set. The package
-// documentation lists the rules it follows.
-func Answer(v *zone.View, req *dns.Msg, q Query) *dns.Msg {
+// Answer returns the reply to req from the zones and policies in d, or nil
+// when nothing must be sent (req is itself a response). It is a pure
+// function of d, req and q: no I/O, no clock, no randomness (d.Geo must be
+// a pure lookup too). The reply shares RRs with d and its Question and
+// Client Subnet address with req; treat it as read-only. m.Compress is
+// always set. The package documentation lists the rules it follows.
+func Answer(d Data, req *dns.Msg, q Query) *dns.Msg {
+	return answer(d, req, q, nil)
+}
+
+// answer is Answer, also telling tr (when not nil) which policy answered
+// and how: Explain's view of the same code path.
+func answer(d Data, req *dns.Msg, q Query, tr *trace) *dns.Msg {
 	if req == nil || req.Response {
 		return nil
 	}
-	rep := newReply()
+	e, ok := readEDNS(req)
+	rep := newReply(ok && e.ecs.present())
 	m := &rep.msg
 	m.Id = req.Id
 	m.Response = true
@@ -39,7 +49,6 @@ func Answer(v *zone.View, req *dns.Msg, q Query) *dns.Msg {
 		m.Question = req.Question[:1:1]
 	}
 
-	e, ok := readEDNS(req)
 	if !ok {
 		m.Rcode = dns.RcodeFormatError
 		return rep.finish(edns{}, q, 0)
@@ -53,6 +62,12 @@ func Answer(v *zone.View, req *dns.Msg, q Query) *dns.Msg {
 		m.Rcode = rcode
 		return rep.finish(e, q, 0)
 	}
+	if e.ecs.bad {
+		// RFC 7871 §7.1.2: a malformed Client Subnet option is FORMERR.
+		m.Rcode = dns.RcodeFormatError
+		return rep.finish(e, q, 0)
+	}
+	v := d.Zones
 	if v == nil {
 		m.Rcode = dns.RcodeServerFailure
 		return rep.finish(e, q, 0)
@@ -62,7 +77,7 @@ func Answer(v *zone.View, req *dns.Msg, q Query) *dns.Msg {
 		// RFC 8914 §4.21: an authoritative server SHOULD say why it
 		// refuses a name it is not authoritative for.
 		m.Rcode = dns.RcodeRefused
-		rep.ede, rep.hasEDE = dns.ExtendedErrorCodeNotAuthoritative, true
+		rep.edeCode, rep.hasEDE = dns.ExtendedErrorCodeNotAuthoritative, true
 		return rep.finish(e, q, 0)
 	}
 	if qn.Qtype == dns.TypeDS && strings.EqualFold(z.Name(), qn.Name) {
@@ -73,8 +88,12 @@ func Answer(v *zone.View, req *dns.Msg, q Query) *dns.Msg {
 			}
 		}
 	}
-	r := resolution{zone: z, qtype: qn.Qtype, msg: m}
+	r := resolution{zone: z, qtype: qn.Qtype, msg: m, pol: newPolicyQuery(d, req, q, e.ecs, tr)}
 	r.resolve(qn.Name)
+	rep.scope = uint8(r.pol.scope())
+	if tr != nil {
+		tr.loc, tr.scope = r.pol.location(), int(rep.scope)
+	}
 	return rep.finish(e, q, r.glue)
 }
 
@@ -109,21 +128,44 @@ func check(req *dns.Msg, e edns, qn dns.Question) int {
 
 // reply is a reply message with room for the common case (a small RRset,
 // one SOA, the OPT record), so that answering allocates once, not once per
-// section.
+// section. A reply to a request with a Client Subnet option is allocated
+// with room for the echoed option too (replyECS), so that only those
+// replies pay for it.
 type reply struct {
 	msg    dns.Msg
 	opt    dns.OPT
 	answer [4]dns.RR
 	ns     [1]dns.RR
 	extra  [3]dns.RR
-	// ede is the Extended DNS Error (RFC 8914) the OPT record carries
+	// edeCode is the Extended DNS Error (RFC 8914) the OPT record carries
 	// when hasEDE is set.
-	ede    uint16
-	hasEDE bool
+	edeCode uint16
+	hasEDE  bool
+	// scope is the ECS SCOPE PREFIX-LENGTH the reply echoes (RFC 7871).
+	scope uint8
+	ecs   *ecsRoom // set when the request has a well-formed ECS option
 }
 
-func newReply() *reply {
-	r := new(reply)
+// ecsRoom holds the OPT options of a reply that echoes Client Subnet.
+type ecsRoom struct {
+	opts   [2]dns.EDNS0
+	subnet dns.EDNS0_SUBNET
+}
+
+type replyECS struct {
+	reply
+	room ecsRoom
+}
+
+func newReply(withECS bool) *reply {
+	var r *reply
+	if withECS {
+		x := new(replyECS)
+		r = &x.reply
+		r.ecs = &x.room
+	} else {
+		r = new(reply)
+	}
 	r.msg.Compress = true
 	r.msg.Answer, r.msg.Ns, r.msg.Extra = r.answer[:0], r.ns[:0], r.extra[:0]
 	return r
@@ -134,17 +176,33 @@ func newReply() *reply {
 // of the additional section that must not be dropped (mandatory glue).
 func (r *reply) finish(e edns, q Query, glue int) *dns.Msg {
 	m := &r.msg
-	if e.present {
-		e.setOPT(&r.opt)
-		if r.hasEDE {
-			r.opt.Option = []dns.EDNS0{&dns.EDNS0_EDE{InfoCode: r.ede}}
-		}
-		m.Extra = append(m.Extra, &r.opt)
-	}
 	limit := maxTCPPayload
 	if !q.TCP {
 		limit = e.udpLimit()
 	}
+	// The OPT's options are sized here and attached after fit: miekg/dns
+	// sizes an option by packing it, which allocates.
+	var opts []dns.EDNS0
+	if e.present {
+		e.setOPT(&r.opt)
+		if r.ecs != nil {
+			opts = r.ecs.opts[:0]
+		}
+		if r.hasEDE {
+			ede := &dns.EDNS0_EDE{InfoCode: r.edeCode}
+			opts = append(opts, ede)
+			limit -= 4 + 2 + len(ede.ExtraText) // RFC 8914 §2
+		}
+		if r.ecs != nil && e.ecs.present() {
+			e.ecs.echo(&r.ecs.subnet, int(r.scope))
+			opts = append(opts, &r.ecs.subnet)
+			limit -= 4 + 4 + (int(r.ecs.subnet.SourceNetmask)+7)/8 // RFC 7871 §6
+		}
+		m.Extra = append(m.Extra, &r.opt)
+	}
 	fit(m, limit, glue)
+	if len(opts) > 0 {
+		r.opt.Option = opts
+	}
 	return m
 }

@@ -1,13 +1,22 @@
-// Package dnsserver answers DNS queries from a zone.View: the authoritative
-// answer logic (Answer, a pure function) and the UDP/TCP listeners around it
-// (Server).
+// Package dnsserver answers DNS queries from Data (a zone.View and the
+// compiled GTM policy table of the same applied state): the authoritative
+// answer logic (Answer, a pure function), the UDP/TCP listeners around it
+// (Server), and Explain, which says why a query gets its answer.
+//
+// Files: answer.go (Answer and the reply), resolve.go (walking a name
+// through a zone, CNAMEs), policy.go (names bound to GTM policies, the
+// Locator), ecs.go (EDNS Client Subnet), edns.go (the OPT record),
+// additional.go, size.go, owner.go and names.go (names), explain.go,
+// server.go, transfer.go and tsig.go (zone transfers), tcplimit.go,
+// metrics.go.
 //
 // # Answer
 //
-// Answer(view, request, query) returns the reply to one request, or nil when
+// Answer(data, request, query) returns the reply to one request, or nil when
 // nothing must be sent. It does no I/O, reads no clock and shares the zone's
-// RRs with the reply instead of copying them (an RR is copied only when its
-// owner name must change: the query's spelling or a wildcard expansion).
+// RRs (and the policy table's) with the reply instead of copying them (an
+// RR is copied only when its owner name must change: the query's spelling
+// or a wildcard expansion).
 // The reply must therefore be treated as read-only. It follows Knot DNS
 // where the RFCs leave a choice:
 //
@@ -44,9 +53,10 @@
 //   - EDNS (RFC 6891): a request with OPT gets an OPT (version 0, payload
 //     1232, DO echoed); version > 0 gets BADVERS; two OPT records, an OPT
 //     outside the additional section or with a non-root owner get FORMERR
-//     (without OPT). The request's options are ignored. A name outside
-//     every zone is REFUSED with the Extended DNS Error 20 "Not
-//     Authoritative" in the OPT (RFC 8914 §4.21), as Knot does.
+//     (without OPT). The request's options are ignored but for EDNS Client
+//     Subnet (below). A name outside every zone is REFUSED with the
+//     Extended DNS Error 20 "Not Authoritative" in the OPT (RFC 8914
+//     §4.21), as Knot does.
 //   - Size: UDP replies fit in 512 bytes without EDNS, else in the client's
 //     payload size (at least 512) capped at 1232; TCP in 65535. When the
 //     reply is too large, optional additional RRsets that do not fit are
@@ -60,8 +70,8 @@
 //     → REFUSED; a name outside every
 //     zone → REFUSED with AA clear; QTYPE 0, OPT, TKEY, TSIG → FORMERR;
 //     AXFR and IXFR → REFUSED (over TCP the Server's transfer path answers
-//     them before Answer is called). A nil view (nothing loaded yet)
-//     → SERVFAIL. TSIG on a query is not checked: the reply is unsigned.
+//     them before Answer is called). A nil Data.Zones (nothing loaded
+//     yet) → SERVFAIL. TSIG on a query is not checked: the reply is unsigned.
 //
 // Checked against Knot DNS 3.2.6 serving the same zone files by the
 // differential suite (package conformance: thousands of generated queries
@@ -82,15 +92,74 @@
 // ID), not Knot's canonical order (RFC 2181 §5: the order is not
 // significant).
 //
-// GTM policies will hook into the one place where a node's RRset is chosen
-// (resolution.rrset); nothing else needs to change for them.
+// # GTM policies
+//
+// A name bound to GTM policies (Data.Policies, a gtm.Table) answers from
+// them (policy.go). After the zone lookup of each name of the resolution
+// (the query name, then each CNAME target in the zone), unless the name
+// is at or below a zone cut, the table is consulted (gtm.Table.Find: a map
+// lookup over a lower-cased stack copy of the name, no allocation); only
+// policies of the zone being answered from count:
+//
+//   - A and AAAA queries get the records the A or AAAA policy chooses
+//     (gtm.Bound.AppendAnswer: the records were built when the table was
+//     compiled, the choice allocates nothing), with the policy's TTL and
+//     the client's spelling of the name.
+//   - A CNAME policy (host-name endpoints) answers like a CNAME record of
+//     the zone: its one chosen CNAME, then the target followed inside the
+//     zone (through other policies too) for every type that follows
+//     CNAMEs; QTYPE CNAME and ANY get the CNAME alone; RRSIG and NSEC get
+//     NODATA.
+//   - ANY gets the policies' records (A, else AAAA): one RRset, as minimal
+//     ANY answers.
+//   - Other types get the zone's records at the name when it has a node
+//     there, else NODATA: a policy name exists. A policy's NODATA decision
+//     (fallback "nodata", nothing usable) is NODATA with the SOA.
+//   - A policy name beats a wildcard. A name with a policy owner below it
+//     is an empty non-terminal (NODATA where the zone alone says
+//     NXDOMAIN, and no wildcard covers it), and a wildcard does not cover
+//     a name below such an empty non-terminal (NXDOMAIN).
+//   - Additional A/AAAA for an NS/MX/SRV/SVCB/HTTPS target bound to an
+//     address policy are the policy's choice for the same query.
+//
+// The choice is keyed by gtm.Key(address, qname, message ID), where the
+// address is the Client Subnet address when the query carries one with a
+// non-zero source prefix, else the source address (Query.Client), so the
+// same query gets the same answer on every node. Geographic policies, and
+// only they, ask Data.Geo (a Locator) where that address is, once per
+// query; a nil Locator, or ECS with source prefix 0, leaves the location
+// unknown (the policy's "*" endpoints answer).
+//
+// # EDNS Client Subnet
+//
+// The ECS option (RFC 7871) of a version 0 OPT is read by ecs.go. FAMILY
+// must be 1 (IPv4) or 2 (IPv6), the SOURCE PREFIX-LENGTH at most 32 or
+// 128, and ADDRESS bits beyond the source prefix zero; otherwise, and for
+// a second ECS option, the reply is FORMERR with an OPT and no ECS
+// (§7.1.2). Family 0 with source prefix 0 (what older dig sends for
+// +subnet=0) is taken as the opt-out it means. Every other reply to an
+// ECS query echoes the option (family, source prefix and address as sent)
+// with SCOPE PREFIX-LENGTH = min(the length of the network the Locator
+// found the address in, the source prefix) when a geographic policy chose
+// any of the reply, and 0 (valid for every client) otherwise (§7.2.1).
+// The OPT's options are sized by hand and attached after the size limit is
+// applied: miekg/dns sizes an option by packing it, which allocates.
+//
+// # Explain
+//
+// Explain(data, name, type, client, subnet) answers the query a resolver
+// at client would send over TCP with EDNS and message ID 0 (with an ECS
+// option when subnet is valid) through Answer's own code path, and returns
+// the gtm.Explanation: the first policy met, its endpoints with their
+// committed verdicts and which were chosen, the decision, the client's
+// location and the ECS scope, the rcode and the answer section.
 //
 // # Server
 //
 // Server binds UDP and TCP on one address and answers every query with
-// Answer over the View its ViewSource returns at that moment (loaded once per
-// query; the FSM publishes it through an atomic pointer, so no lock is
-// taken). It fixes miekg/dns defaults that lose queries: a 64 KiB UDP read
+// Answer over the Data its Source returns at that moment (loaded once per
+// query; the FSM publishes its state through an atomic pointer, so no lock
+// is taken), with Config.Geo as the Locator. It fixes miekg/dns defaults that lose queries: a 64 KiB UDP read
 // buffer, unlimited pipelined queries per TCP connection (RFC 7766), an
 // accept function that lets every request reach Answer (which decides
 // FORMERR/NOTIMP itself), and panic recovery (SERVFAIL and a log line).
@@ -107,7 +176,8 @@
 // # Zone transfers
 //
 // Over TCP, AXFR (RFC 5936) and IXFR (RFC 1995) requests go to the transfer
-// path (transfer.go), which any node serves from its own View. A transfer
+// path (transfer.go), which any node serves from its own View (Data.Zones;
+// policies are not part of a zone and are not transferred). A transfer
 // is allowed when the client's address is in the zone's ACL and, when the
 // zone names a TSIG key, the request is signed with that key and verifies
 // (keyring looks keys up in the View per message; miekg/dns's TsigStatus is

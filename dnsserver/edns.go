@@ -20,11 +20,13 @@ type edns struct {
 	version uint8
 	do      bool
 	size    uint16 // the requester's UDP payload size, as sent
+	ecs     clientSubnet
 }
 
 // readEDNS finds the request's OPT record. ok is false when the request is
 // malformed in its EDNS (RFC 6891 §6.1.1: at most one OPT, in the additional
-// section, owned by the root), which calls for FORMERR.
+// section, owned by the root), which calls for FORMERR without OPT. A
+// malformed Client Subnet option is marked in e.ecs (FORMERR with OPT).
 func readEDNS(req *dns.Msg) (e edns, ok bool) {
 	for _, rr := range req.Answer {
 		if rr.Header().Rrtype == dns.TypeOPT {
@@ -46,6 +48,10 @@ func readEDNS(req *dns.Msg) (e edns, ok bool) {
 			return e, false
 		}
 		e = edns{present: true, version: opt.Version(), do: opt.Do(), size: opt.UDPSize()}
+		if e.version == 0 {
+			// The options of another version are unknown (BADVERS).
+			e.ecs = readECS(opt)
+		}
 	}
 	return e, true
 }

@@ -21,9 +21,17 @@ type fuzzTarget struct {
 	buf []byte
 }
 
+// staticData is a Source that always returns the same Data.
+type staticData struct{ d Data }
+
+func (s staticData) Data() Data { return s.d }
+
 func newFuzzTarget(tb testing.TB) *fuzzTarget {
 	reg := prometheus.NewRegistry()
-	s := startServer(tb, Config{Registerer: reg, TCPReadTimeout: 2 * time.Second, TCPIdleTimeout: time.Minute}, newSource(testView(tb)))
+	// The zones of the table tests, with the policies of policy_test.go.
+	d := policyData(tb)
+	d.Zones = mustView(tb, "example.com.", testZone(), "example.org.", orgZone, "child.example.com.", childZone, "gtm.test.", policyZone)
+	s := startServer(tb, Config{Registerer: reg, TCPReadTimeout: 2 * time.Second, TCPIdleTimeout: time.Minute, Geo: d.Geo}, staticData{d})
 	udp, err := net.Dial("udp", s.Addr())
 	if err != nil {
 		tb.Fatal(err)
@@ -121,10 +129,24 @@ func (ft *fuzzTarget) waitDrop(t *testing.T, before float64, deadline time.Time)
 // counted as dropped; every other message gets one reply within 2 s that
 // carries its ID with QR set, unpacks, and over UDP fits the size the
 // request allows (512 octets without usable EDNS, at most 1232).
-// The seed corpus is every request of the table test, every bad packet of
-// the catalogue, and testdata/fuzz/FuzzAnswer.
+// The server answers the zones of the table tests and the GTM policies of
+// policy_test.go, placing clients with the fake locator. The seed corpus is
+// every request of the table tests (Client Subnet options included), every
+// bad packet of the catalogue, and testdata/fuzz/FuzzAnswer.
 func FuzzAnswer(f *testing.F) {
 	for _, c := range answerCases() {
+		req := query(c.Qname, c.Qtype)
+		if c.EDNS > 0 {
+			req.SetEdns0(c.EDNS, c.DO)
+		}
+		if c.Mutate != nil {
+			c.Mutate(req)
+		}
+		if wire, err := req.Pack(); err == nil {
+			f.Add(wire)
+		}
+	}
+	for _, c := range policyCases() {
 		req := query(c.Qname, c.Qtype)
 		if c.EDNS > 0 {
 			req.SetEdns0(c.EDNS, c.DO)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/resolvx/resolvx/gtm"
 	"github.com/resolvx/resolvx/zone"
 )
 
@@ -17,6 +18,8 @@ type resolution struct {
 	zone  *zone.Zone
 	qtype uint16
 	msg   *dns.Msg
+	// pol answers the names GTM policies are bound at.
+	pol policyQuery
 	// glue counts the records at the start of msg.Extra that are mandatory
 	// glue of a referral: they are kept when the reply must shrink.
 	glue int
@@ -26,14 +29,17 @@ type resolution struct {
 	nchain int
 }
 
+// step is one CNAME of the chain: from a zone node or from a CNAME policy
+// (bound), answered for owner.
 type step struct {
 	node  *zone.Node
+	bound *gtm.Bound
 	owner string
 }
 
-// rrset is the single place where the records of a type at a node are
-// chosen. GTM policies (weighted, failover, geo, …) will select among them
-// here, from the node and the requester.
+// rrset returns the zone's records of a type at a node. Names bound to GTM
+// policies are answered before any node is (policy.go), so rrset only ever
+// sees ordinary data.
 func (r *resolution) rrset(n *zone.Node, t uint16) []dns.RR {
 	return n.RRset(t)
 }
@@ -50,8 +56,21 @@ func (r *resolution) resolve(qname string) {
 			m.Authoritative = false
 			return
 		}
+		if res.Kind != zone.Delegation {
+			if l, ok := r.policiesAt(name); ok {
+				target, follow := r.answerPolicy(l, res, name)
+				if !follow {
+					return
+				}
+				name = target
+				continue
+			}
+		}
 		switch res.Kind {
 		case zone.NXDomain:
+			if r.policyENT(name, nil) {
+				return
+			}
 			m.Rcode = dns.RcodeNameError
 			m.Ns = append(m.Ns, r.zone.NegativeSOA())
 			return
@@ -64,9 +83,12 @@ func (r *resolution) resolve(qname string) {
 			r.referral(res.Node)
 			return
 		}
+		if res.Kind == zone.Wildcard && r.policyENT(name, res.Node) {
+			return
+		}
 		// Exact or wildcard match.
 		if cname := r.rrset(res.Node, dns.TypeCNAME); cname != nil && followsCNAME(r.qtype) {
-			target, follow := r.addCNAME(res.Node, name, cname[0], res.Kind == zone.Wildcard)
+			target, follow := r.addCNAME(step{node: res.Node, owner: name}, cname[0], res.Kind == zone.Wildcard)
 			if !follow {
 				return
 			}
@@ -91,25 +113,26 @@ func followsCNAME(t uint16) bool {
 	return true
 }
 
-// addCNAME puts the CNAME at node, answered for owner, into the answer and
-// says whether to follow its target (and which, in canonical form).
-// Like Knot: a CNAME already in the answer ends the chain without being
-// added again, and a wildcard CNAME met a second time is added and ends it.
-func (r *resolution) addCNAME(node *zone.Node, owner string, cname dns.RR, wildcard bool) (string, bool) {
+// addCNAME puts the CNAME of at (a node or a CNAME policy, answered for
+// at.owner) into the answer and says whether to follow its target (and
+// which, in canonical form). Like Knot: a CNAME already in the answer ends
+// the chain without being added again, and a wildcard CNAME met a second
+// time is added and ends it.
+func (r *resolution) addCNAME(at step, cname dns.RR, wildcard bool) (string, bool) {
 	seenNode := false
 	for _, s := range r.chain[:r.nchain] {
-		if s.node == node {
-			if strings.EqualFold(s.owner, owner) {
+		if s.node == at.node && s.bound == at.bound {
+			if strings.EqualFold(s.owner, at.owner) {
 				return "", false
 			}
 			seenNode = true
 		}
 	}
-	r.msg.Answer = append(r.msg.Answer, named(cname, owner))
+	r.msg.Answer = append(r.msg.Answer, named(cname, at.owner))
 	if (wildcard && seenNode) || r.nchain == len(r.chain) {
 		return "", false
 	}
-	r.chain[r.nchain] = step{node: node, owner: owner}
+	r.chain[r.nchain] = at
 	r.nchain++
 	c, ok := cname.(*dns.CNAME)
 	if !ok {

@@ -17,14 +17,26 @@ import (
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/resolvx/resolvx/gtm"
 	"github.com/resolvx/resolvx/zone"
 )
 
-// ViewSource gives the current zones. View is called once per query and must
-// be cheap and lock-free (fsm.FSM.View loads an atomic pointer). A nil View
-// (nothing loaded yet) is answered SERVFAIL.
-type ViewSource interface {
-	View() *zone.View
+// Data is what one query is answered from: the zones and the compiled GTM
+// policy table of one applied state (read together, so that they agree),
+// and the locator that places client addresses for geographic policies.
+// A nil Zones (nothing loaded yet) is answered SERVFAIL; a nil Policies
+// has no policy; a nil Geo knows no client's location.
+type Data struct {
+	Zones    *zone.View
+	Policies *gtm.Table
+	Geo      Locator
+}
+
+// Source gives the current Data. Data is called once per query and must be
+// cheap and lock-free (one atomic load of the FSM's state). The Server
+// ignores the Geo it returns and uses Config.Geo.
+type Source interface {
+	Data() Data
 }
 
 // Config configures a Server. Zero values take the defaults below.
@@ -46,6 +58,10 @@ type Config struct {
 	// MaxTCPConnections caps open TCP connections; connections beyond it
 	// are closed at once. 0 means 1000, negative means no cap.
 	MaxTCPConnections int
+	// Geo places clients (the EDNS Client Subnet when a query has one, else
+	// the source address) for geographic policies; nil means every client's
+	// location is unknown.
+	Geo Locator
 }
 
 // Defaults for the zero values of Config.
@@ -61,7 +77,7 @@ const (
 // Server answers DNS over UDP and TCP on one address.
 type Server struct {
 	cfg Config
-	src ViewSource
+	src Source
 	log *slog.Logger
 	met *metrics // nil without Registerer
 
@@ -75,7 +91,7 @@ type Server struct {
 }
 
 // New returns a server that answers from src. It binds nothing until Start.
-func New(cfg Config, src ViewSource) *Server {
+func New(cfg Config, src Source) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -289,7 +305,9 @@ func (s *Server) serveDNS(w dns.ResponseWriter, req *dns.Msg) {
 		s.serveTransfer(w, req, q)
 		return
 	}
-	m := Answer(s.src.View(), req, q)
+	d := s.src.Data()
+	d.Geo = s.cfg.Geo
+	m := Answer(d, req, q)
 	if m == nil {
 		s.met.drop("response")
 		return

@@ -15,10 +15,10 @@ import (
 	"github.com/resolvx/resolvx/zone"
 )
 
-// source is a ViewSource over an atomic pointer, as the FSM publishes.
+// source is a Source over an atomic pointer, as the FSM publishes.
 type source struct{ v atomic.Pointer[zone.View] }
 
-func (s *source) View() *zone.View { return s.v.Load() }
+func (s *source) Data() Data { return Data{Zones: s.v.Load()} }
 
 func newSource(v *zone.View) *source {
 	s := new(source)
@@ -29,18 +29,18 @@ func newSource(v *zone.View) *source {
 // panicSource panics on View while armed.
 type panicSource struct {
 	armed atomic.Bool
-	next  ViewSource
+	next  Source
 }
 
-func (p *panicSource) View() *zone.View {
+func (p *panicSource) Data() Data {
 	if p.armed.Load() {
 		panic("test: view exploded")
 	}
-	return p.next.View()
+	return p.next.Data()
 }
 
 // startServer runs a server on a free loopback port until the test ends.
-func startServer(t testing.TB, cfg Config, src ViewSource) *Server {
+func startServer(t testing.TB, cfg Config, src Source) *Server {
 	t.Helper()
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"

@@ -132,7 +132,7 @@ func tsigError(req *dns.Msg, ts *dns.TSIG, status error) *dns.TSIG {
 // transfer in as many messages as it needs, each signed with the request's
 // key when the request was signed.
 func (s *Server) serveTransfer(w dns.ResponseWriter, req *dns.Msg, q Query) {
-	v := s.src.View()
+	v := s.src.Data().Zones
 	var z *zone.Zone
 	if v != nil {
 		z = v.Zone(req.Question[0].Name)

@@ -16,10 +16,10 @@ import (
 // current View (one atomic load, no lock), so keys added or deleted through
 // Raft take effect on the next message. Unknown keys and algorithm
 // mismatches fail with dns.ErrSecret; secrets never reach a log.
-type keyring struct{ src ViewSource }
+type keyring struct{ src Source }
 
 func (k keyring) mac(t *dns.TSIG) (hash.Hash, error) {
-	v := k.src.View()
+	v := k.src.Data().Zones
 	if v == nil {
 		return nil, dns.ErrSecret
 	}

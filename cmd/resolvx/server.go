@@ -159,7 +159,7 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 
-	dnsSrv := dnsserver.New(dnsserver.Config{Listen: cfg.DNS.Listen, Logger: logger.With("component", "dns"), Registerer: reg}, state)
+	dnsSrv := dnsserver.New(dnsserver.Config{Listen: cfg.DNS.Listen, Logger: logger.With("component", "dns"), Registerer: reg, Geo: gtmw.geo}, dnsData{state})
 	if err := dnsSrv.Start(ctx); err != nil {
 		stopNode()
 		return fmt.Errorf("dns.listen: %w", err)
@@ -178,6 +178,7 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Transfers:   writer,
 		Policies:    writer,
 		PolicyState: policyReader{state},
+		Explainer:   explainer{f: state, geo: gtmw.geo},
 		State:       state,
 		Cluster:     node,
 		Version:     version,
@@ -244,4 +245,13 @@ func exportRaftMetrics(reg prometheus.Registerer) error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil
+}
+
+// dnsData is the DNS server's dnsserver.Source: the zones and the policy
+// table of one applied state (one atomic load), so they always agree.
+type dnsData struct{ f *fsm.FSM }
+
+func (d dnsData) Data() dnsserver.Data {
+	st := d.f.State()
+	return dnsserver.Data{Zones: st.Zones, Policies: st.GTM()}
 }
