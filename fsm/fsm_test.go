@@ -268,3 +268,35 @@ func TestApplySkipsAppliedEntries(t *testing.T) {
 		t.Fatal("re-delivered entries changed the state")
 	}
 }
+
+// Invariant: a change that fails validation only because the local state
+// lags (the zone was created through another node a moment ago) is
+// validated again after CatchUp and goes through; one still invalid after
+// it is refused without being proposed.
+func TestWriterCatchesUpBeforeRefusing(t *testing.T) {
+	f := New(nil)
+	ap := &fakeApplier{f: f}
+	w := NewWriter(f, ap)
+	ctx := context.Background()
+	caughtUp := 0
+	w.CatchUp = func(context.Context) error {
+		caughtUp++
+		if f.State().Zones.Zone("example.com.") == nil {
+			// What the leader already has: the zone another node created.
+			_, err := ap.Apply(ctx, mustEncode(t, OpCreateZone, CreateZone{Name: "example.com.", SOA: zone.DefaultSOA("example.com.")}))
+			return err
+		}
+		return nil
+	}
+	add := func(id, typ, value string) error {
+		_, err := w.ChangeRecords(ctx, "example.com", []zone.Change{{Op: zone.OpAdd, Record: zone.Record{ID: id, Name: "www.example.com.", Type: typ, TTL: 60, Value: value}}})
+		return err
+	}
+	if err := add("a", "A", "192.0.2.1"); err != nil || caughtUp != 1 {
+		t.Fatalf("write after catching up: %v (caught up %d times)", err, caughtUp)
+	}
+	proposed := ap.index
+	if err := add("c", "CNAME", "x.example.net."); !errors.Is(err, zone.ErrInvalid) || ap.index != proposed {
+		t.Fatalf("CNAME beside A after catching up: %v (proposed %d → %d)", err, proposed, ap.index)
+	}
+}

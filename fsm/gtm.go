@@ -21,7 +21,11 @@ func (s *State) withPolicy(p gtm.Policy) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	z := s.Zones.Zone(p.Zone)
+	apex, err := zone.CanonicalName(p.Zone)
+	if err != nil {
+		return nil, fmt.Errorf("%w: zone of policy %s: %v", zone.ErrInvalid, p.Name, err)
+	}
+	z := s.Zones.Zone(apex)
 	if z == nil {
 		return nil, fmt.Errorf("%w: zone %s of policy %s", zone.ErrNotFound, p.Zone, p.Name)
 	}

@@ -23,6 +23,11 @@ type Applier interface {
 type Writer struct {
 	fsm     *FSM
 	applier Applier
+	// CatchUp, when set, brings the local state up to the leader's applied
+	// index (cluster.Node.ReadBarrier at the leader level). A change that
+	// fails validation against a lagging local state — a zone created
+	// through another node a moment ago — is validated again after it.
+	CatchUp func(ctx context.Context) error
 }
 
 // NewWriter returns a Writer proposing through applier and validating
@@ -123,11 +128,23 @@ func (w *Writer) propose(ctx context.Context, op Op, data any) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	cur := w.fsm.State()
-	if _, err := apply(cur, b, cur.Index+1, 0); err != nil {
-		return 0, err
+	if err := w.validate(b); err != nil {
+		// The local state may lag the leader's: catch up and check again.
+		if w.CatchUp == nil || w.CatchUp(ctx) != nil {
+			return 0, err
+		}
+		if err := w.validate(b); err != nil {
+			return 0, err
+		}
 	}
 	return w.applier.Apply(ctx, b)
+}
+
+// validate dry-runs command b against the local state.
+func (w *Writer) validate(b []byte) error {
+	cur := w.fsm.State()
+	_, err := apply(cur, b, cur.Index+1, 0)
+	return err
 }
 
 // NewID returns a random record ID: 16 hex characters.

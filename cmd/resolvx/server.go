@@ -173,6 +173,7 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	left := make(chan struct{})
 	writer := fsm.NewWriter(state, node)
+	writer.CatchUp = func(ctx context.Context) error { return node.ReadBarrier(ctx, cluster.Leader) }
 	handler := api.New(api.Config{
 		Writer:      writer,
 		Transfers:   writer,
