@@ -95,14 +95,15 @@ const DefaultLatencyHysteresis = 20 * time.Millisecond
 // and endpoint; stale ones already dropped by the caller). It is a pure
 // function.
 //
-// An endpoint's verdict changes only when a strict majority of the nodes
-// that report a decided status (healthy or unhealthy) for it agree on the
-// new one: one node cut off from an endpoint cannot flip it, and a tie
-// keeps the committed verdict. For latency policies the preferred endpoint
+// An endpoint's verdict changes only when at least quorum nodes report a
+// decided status (healthy or unhealthy) for it and a strict majority of
+// them agree on the new one: one node cut off from an endpoint cannot flip
+// it, a tie keeps the committed verdict, and so does a cluster where too
+// few nodes report (the caller passes a majority of the voters). For latency policies the preferred endpoint
 // moves only when another usable endpoint's median latency beats the
 // current one's by more than the hysteresis, or when the current one is no
 // longer usable.
-func Decide(p *Policy, cur Verdicts, obs []Observation) Verdicts {
+func Decide(p *Policy, cur Verdicts, obs []Observation, quorum int) Verdicts {
 	next := Verdicts{Health: map[string]Health{}}
 	type tally struct {
 		healthy, unhealthy int
@@ -128,7 +129,7 @@ func Decide(p *Policy, cur Verdicts, obs []Observation) Verdicts {
 	}
 	for _, e := range p.Endpoints {
 		h := cur.Of(e.ID)
-		if x := t[e.ID]; x != nil {
+		if x := t[e.ID]; x != nil && x.healthy+x.unhealthy >= quorum {
 			n := x.healthy + x.unhealthy
 			switch {
 			case 2*x.unhealthy > n:

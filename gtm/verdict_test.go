@@ -15,23 +15,26 @@ func TestDecideHealthNeedsMajority(t *testing.T) {
 	p := &Policy{Name: "p", Type: Failover, Endpoints: []Endpoint{{ID: "a", Address: "192.0.2.1"}}}
 	up := Verdicts{Health: map[string]Health{"a": Healthy}}
 	for _, tc := range []struct {
-		name string
-		cur  Verdicts
-		obs  []Observation
-		want Health
+		name   string
+		cur    Verdicts
+		obs    []Observation
+		quorum int
+		want   Health
 	}{
-		{"nobody reports: stays unknown", Verdicts{}, nil, HealthUnknown},
-		{"one of three cut off", up, []Observation{obs("n1", "a", Unhealthy, 0), obs("n2", "a", Healthy, 1), obs("n3", "a", Healthy, 1)}, Healthy},
-		{"two of three cannot reach it", up, []Observation{obs("n1", "a", Unhealthy, 0), obs("n2", "a", Unhealthy, 0), obs("n3", "a", Healthy, 1)}, Unhealthy},
-		{"tie of two keeps healthy", up, []Observation{obs("n1", "a", Unhealthy, 0), obs("n2", "a", Healthy, 1)}, Healthy},
-		{"tie of two keeps unhealthy", Verdicts{Health: map[string]Health{"a": Unhealthy}}, []Observation{obs("n1", "a", Unhealthy, 0), obs("n2", "a", Healthy, 1)}, Unhealthy},
-		{"unknown observers do not vote", up, []Observation{obs("n1", "a", Unhealthy, 0), obs("n2", "a", HealthUnknown, 0), obs("n3", "a", HealthUnknown, 0)}, Unhealthy},
-		{"majority back up", Verdicts{Health: map[string]Health{"a": Unhealthy}}, []Observation{obs("n1", "a", Healthy, 1), obs("n2", "a", Healthy, 1), obs("n3", "a", Unhealthy, 0)}, Healthy},
-		{"three of five", up, []Observation{obs("n1", "a", Unhealthy, 0), obs("n2", "a", Unhealthy, 0), obs("n3", "a", Unhealthy, 0), obs("n4", "a", Healthy, 1), obs("n5", "a", Healthy, 1)}, Unhealthy},
-		{"another policy's observations are ignored", up, []Observation{{Node: "n1", Policy: "q", Endpoint: "a", Status: Unhealthy}}, Healthy},
+		{"nobody reports: stays unknown", Verdicts{}, nil, 1, HealthUnknown},
+		{"one of three cut off", up, []Observation{obs("n1", "a", Unhealthy, 0), obs("n2", "a", Healthy, 1), obs("n3", "a", Healthy, 1)}, 2, Healthy},
+		{"two of three cannot reach it", up, []Observation{obs("n1", "a", Unhealthy, 0), obs("n2", "a", Unhealthy, 0), obs("n3", "a", Healthy, 1)}, 2, Unhealthy},
+		{"tie of two keeps healthy", up, []Observation{obs("n1", "a", Unhealthy, 0), obs("n2", "a", Healthy, 1)}, 2, Healthy},
+		{"tie of two keeps unhealthy", Verdicts{Health: map[string]Health{"a": Unhealthy}}, []Observation{obs("n1", "a", Unhealthy, 0), obs("n2", "a", Healthy, 1)}, 2, Unhealthy},
+		{"unknown observers do not vote", up, []Observation{obs("n1", "a", Unhealthy, 0), obs("n2", "a", HealthUnknown, 0), obs("n3", "a", HealthUnknown, 0)}, 1, Unhealthy},
+		{"unknown observers do not count toward the quorum", up, []Observation{obs("n1", "a", Unhealthy, 0), obs("n2", "a", HealthUnknown, 0), obs("n3", "a", HealthUnknown, 0)}, 2, Healthy},
+		{"majority back up", Verdicts{Health: map[string]Health{"a": Unhealthy}}, []Observation{obs("n1", "a", Healthy, 1), obs("n2", "a", Healthy, 1), obs("n3", "a", Unhealthy, 0)}, 2, Healthy},
+		{"three of five", up, []Observation{obs("n1", "a", Unhealthy, 0), obs("n2", "a", Unhealthy, 0), obs("n3", "a", Unhealthy, 0), obs("n4", "a", Healthy, 1), obs("n5", "a", Healthy, 1)}, 3, Unhealthy},
+		{"too few reporters for the quorum", up, []Observation{obs("n1", "a", Unhealthy, 0)}, 2, Healthy},
+		{"another policy's observations are ignored", up, []Observation{{Node: "n1", Policy: "q", Endpoint: "a", Status: Unhealthy}}, 1, Healthy},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Decide(p, tc.cur, tc.obs).Of("a"); got != tc.want {
+			if got := Decide(p, tc.cur, tc.obs, tc.quorum).Of("a"); got != tc.want {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
 		})
@@ -62,7 +65,7 @@ func TestDecideLatencyHysteresis(t *testing.T) {
 		{"no fresh latency: keeps the usable choice", "a", nil, "a"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Decide(p, Verdicts{Health: healthy, Preferred: tc.cur}, tc.obs)
+			got := Decide(p, Verdicts{Health: healthy, Preferred: tc.cur}, tc.obs, 1)
 			if got.Preferred != tc.want {
 				t.Fatalf("preferred %q, want %q (%+v)", got.Preferred, tc.want, got)
 			}

@@ -81,6 +81,12 @@ func (l *Loop) Run(ctx context.Context) {
 func (l *Loop) Once(ctx context.Context) int {
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.Period)
 	defer cancel()
+	voters, err := l.cfg.Collector.Voters()
+	if err != nil {
+		l.cfg.Logger.Warn("verdict: no configuration", "err", err)
+		return 0
+	}
+	quorum := len(voters)/2 + 1
 	aged, errs := l.cfg.Collector.Collect(ctx)
 	for _, err := range errs {
 		l.cfg.Logger.Debug("verdict: a voter did not report", "err", err)
@@ -97,7 +103,7 @@ func (l *Loop) Once(ctx context.Context) int {
 		}
 		fresh := freshOnly(byPolicy[p.Name], p.HealthCheck)
 		cur := st.Verdicts(p.Name)
-		next := gtm.Decide(&p, cur, fresh)
+		next := gtm.Decide(&p, cur, fresh, quorum)
 		if next.Equal(cur) {
 			continue
 		}
