@@ -9,8 +9,8 @@ import (
 
 // Location is where a client is, as a geographic policy needs it.
 type Location struct {
-	Country   string // ISO 3166-1 alpha-2, upper case; "" when unknown
-	Continent string // NA, SA, EU, AF, AS, OC, AN; "" when unknown
+	Country   string `json:"country,omitempty"`   // ISO 3166-1 alpha-2, upper case; "" when unknown
+	Continent string `json:"continent,omitempty"` // NA, SA, EU, AF, AS, OC, AN; "" when unknown
 }
 
 // Table is the compiled, immutable index the DNS server answers policy
