@@ -33,3 +33,10 @@ func (n *Node) Voters() ([]Member, error) {
 func (n *Node) HandleRPC(method string, h transport.Handler) {
 	n.mux.Handle(method, h)
 }
+
+// LeaderAddress returns the cluster address of the leader this node knows
+// of, or "" when it knows none.
+func (n *Node) LeaderAddress() string {
+	addr, _ := n.raft.LeaderWithID()
+	return string(addr)
+}

@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -10,6 +11,11 @@ import (
 
 // DefaultPeriod is how often the leader decides the verdicts again.
 const DefaultPeriod = 500 * time.Millisecond
+
+// KickMethod is the cluster RPC method a follower calls on the leader when
+// its own observations change, so the leader decides at once instead of at
+// its next period.
+const KickMethod = "health.kick"
 
 // State is the committed policies and verdicts (fsm.State satisfies it).
 type State interface {
@@ -27,6 +33,9 @@ type Config struct {
 	// Commit proposes the verdicts of one policy, decided for the given
 	// endpoint addresses (fsm.Writer.SetVerdicts).
 	Commit func(ctx context.Context, policy string, v gtm.Verdicts, addresses map[string]string) error
+	// LeaderAddr returns the leader's cluster address ("" when unknown);
+	// when set, a follower's Kick is passed on to the leader.
+	LeaderAddr func() string
 	// Period is how often the leader decides; DefaultPeriod when zero.
 	Period time.Duration
 	Logger *slog.Logger
@@ -58,21 +67,46 @@ func (l *Loop) Kick() {
 	}
 }
 
+// HandleKick serves KickMethod: a follower's observations changed.
+func (l *Loop) HandleKick(context.Context, json.RawMessage) (any, error) {
+	l.Kick()
+	return struct{}{}, nil
+}
+
 // Run decides every Period, and on Kick, while this node leads, until ctx
-// ends.
+// ends. On a follower, a Kick is passed on to the leader.
 func (l *Loop) Run(ctx context.Context) {
 	t := time.NewTicker(l.cfg.Period)
 	defer t.Stop()
 	for {
+		kicked := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-l.kick:
+			kicked = true
 		}
-		if l.cfg.IsLeader() {
+		switch {
+		case l.cfg.IsLeader():
 			l.Once(ctx)
+		case kicked && l.cfg.LeaderAddr != nil:
+			l.kickLeader(ctx)
 		}
+	}
+}
+
+// kickLeader asks the leader to decide now; a failure only costs the wait
+// for the leader's next period.
+func (l *Loop) kickLeader(ctx context.Context) {
+	addr := l.cfg.LeaderAddr()
+	if addr == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.Period)
+	defer cancel()
+	if err := l.cfg.Collector.Call(ctx, addr, KickMethod, struct{}{}, nil); err != nil {
+		l.cfg.Logger.Debug("verdict: could not kick the leader", "leader", addr, "err", err)
 	}
 }
 

@@ -148,3 +148,28 @@ func TestCollectorNamesNodes(t *testing.T) {
 		t.Fatalf("observations %+v", obs)
 	}
 }
+
+// Invariant: a follower whose observations change passes the kick on to
+// the leader, and decides nothing itself.
+func TestFollowerKicksLeader(t *testing.T) {
+	kicked := make(chan string, 1)
+	c := &Collector{Node: "n2", Local: func() []gtm.Observation { return nil },
+		Voters: func() ([]Member, error) { return nil, nil },
+		Call: func(_ context.Context, addr, method string, _, _ any) error {
+			kicked <- addr + " " + method
+			return nil
+		}}
+	l := New(Config{Collector: c, IsLeader: func() bool { return false }, LeaderAddr: func() string { return "leader:7946" },
+		State:  func() State { t.Error("a follower read the state to decide"); return nil },
+		Commit: func(context.Context, string, gtm.Verdicts, map[string]string) error { t.Error("a follower committed"); return nil },
+		Period: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); l.Run(ctx) }()
+	l.Kick()
+	if got := <-kicked; got != "leader:7946 "+KickMethod {
+		t.Fatalf("kick sent as %q", got)
+	}
+	cancel()
+	<-done
+}

@@ -66,7 +66,8 @@ func (w *gtmWiring) start(node *cluster.Node, state *fsm.FSM, writer *fsm.Writer
 			_, err := writer.SetVerdicts(ctx, policy, v, addrs)
 			return err
 		},
-		Logger: w.logger,
+		LeaderAddr: node.LeaderAddress,
+		Logger:     w.logger,
 	})
 	prober := &health.Prober{Resolver: healthResolver(w.cfg.GTM.HealthResolver)}
 	w.monitor = health.NewMonitor(ctx, health.MonitorConfig{
@@ -77,6 +78,7 @@ func (w *gtmWiring) start(node *cluster.Node, state *fsm.FSM, writer *fsm.Writer
 	})
 	collector.Local = w.monitor.Observations
 	node.HandleRPC(verdict.Method, collector.Handle)
+	node.HandleRPC(verdict.KickMethod, loop.HandleKick)
 	w.collector.Store(collector)
 	go func() {
 		defer close(w.done)

@@ -175,17 +175,18 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	writer := fsm.NewWriter(state, node)
 	writer.CatchUp = func(ctx context.Context) error { return node.ReadBarrier(ctx, cluster.Leader) }
 	handler := api.New(api.Config{
-		Writer:      writer,
-		Transfers:   writer,
-		Policies:    writer,
-		PolicyState: policyReader{state},
-		Explainer:   explainer{f: state, geo: gtmw.geo},
-		State:       state,
-		Cluster:     node,
-		Version:     version,
-		Metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
-		Logger:      logger.With("component", "api"),
-		OnLeave:     func() { close(left) },
+		Writer:        writer,
+		Transfers:     writer,
+		Policies:      writer,
+		PolicyState:   policyReader{state},
+		Explainer:     explainer{f: state, geo: gtmw.geo},
+		HealthReports: gtmw,
+		State:         state,
+		Cluster:       node,
+		Version:       version,
+		Metrics:       promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Logger:        logger.With("component", "api"),
+		OnLeave:       func() { close(left) },
 	})
 	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	httpErr := make(chan error, 1)
