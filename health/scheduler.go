@@ -41,7 +41,7 @@ type SchedulerConfig struct {
 	Concurrency int
 }
 
-// Scheduler runs each job's check at the check's interval (gtm's default
+// Scheduler runs each job's check at the check's interval, start to start (gtm's default
 // when unset), with up to 10% jitter and a random first delay within one
 // interval so that checks spread out. Each job has its own goroutine,
 // stopped when the job is removed or the Scheduler stops.
@@ -152,13 +152,16 @@ func (s *Scheduler) run(ctx context.Context, j Job) {
 		case <-ctx.Done():
 			return
 		}
+		started := time.Now()
 		o := s.cfg.Probe(ctx, j.Target, j.Check)
 		<-s.sem
 		if ctx.Err() != nil {
 			return
 		}
 		s.cfg.Report(j.Policy, o)
-		timer.Reset(jitter(interval))
+		// The interval runs from start to start: a probe that waits out
+		// its timeout does not stretch the time to detect a failure.
+		timer.Reset(max(jitter(interval)-time.Since(started), 0))
 	}
 }
 
