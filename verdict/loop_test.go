@@ -160,8 +160,11 @@ func TestFollowerKicksLeader(t *testing.T) {
 			return nil
 		}}
 	l := New(Config{Collector: c, IsLeader: func() bool { return false }, LeaderAddr: func() string { return "leader:7946" },
-		State:  func() State { t.Error("a follower read the state to decide"); return nil },
-		Commit: func(context.Context, string, gtm.Verdicts, map[string]string) error { t.Error("a follower committed"); return nil },
+		State: func() State { t.Error("a follower read the state to decide"); return nil },
+		Commit: func(context.Context, string, gtm.Verdicts, map[string]string) error {
+			t.Error("a follower committed")
+			return nil
+		},
 		Period: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
