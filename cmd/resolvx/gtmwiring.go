@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"sync/atomic"
-	"time"
 
 	"github.com/resolvx/resolvx/cluster"
 	"github.com/resolvx/resolvx/fsm"
@@ -69,7 +67,7 @@ func (w *gtmWiring) start(node *cluster.Node, state *fsm.FSM, writer *fsm.Writer
 		LeaderAddr: node.LeaderAddress,
 		Logger:     w.logger,
 	})
-	prober := &health.Prober{Resolver: healthResolver(w.cfg.GTM.HealthResolver)}
+	prober := &health.Prober{Resolver: healthResolver(w.cfg, w.logger)}
 	w.monitor = health.NewMonitor(ctx, health.MonitorConfig{
 		Node:        w.cfg.Cluster.NodeID,
 		Probe:       prober.Probe,
@@ -124,16 +122,4 @@ func (w *gtmWiring) stop() {
 	if err := w.geo.Close(); err != nil {
 		w.logger.Warn("gtm: closing the GeoIP database", "err", err)
 	}
-}
-
-// healthResolver is the resolver health checks use for host-name
-// endpoints: the configured server, or the system's.
-func healthResolver(server string) health.Resolver {
-	if server == "" {
-		return net.DefaultResolver
-	}
-	d := net.Dialer{Timeout: 5 * time.Second}
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return d.DialContext(ctx, network, server)
-	}}
 }
