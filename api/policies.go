@@ -306,12 +306,7 @@ func walkJSON(v any, t reflect.Type, path string) error {
 		if !ok {
 			return want()
 		}
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			f, ok := structField(t, k)
 			if !ok {
 				return badRequest("unknown field %q (allowed here: %s)", join(path, k), fieldList(reflect.New(t).Interface()))
@@ -325,12 +320,7 @@ func walkJSON(v any, t reflect.Type, path string) error {
 		if !ok {
 			return want()
 		}
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			if err := walkJSON(obj[k], t.Elem(), join(path, k)); err != nil {
 				return err
 			}

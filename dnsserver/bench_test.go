@@ -63,42 +63,50 @@ func BenchmarkAnswer(b *testing.B) {
 	const n = 1024
 	for _, k := range kinds {
 		reqs := make([]*dns.Msg, n)
-		wires := make([][]byte, n)
 		for i := range n {
 			reqs[i] = query(k.qname(i), k.qtype)
 			reqs[i].SetEdns0(1232, false)
-			w, err := reqs[i].Pack()
-			if err != nil {
-				b.Fatal(err)
-			}
-			wires[i] = w
 		}
 		if m := Answer(Data{Zones: v}, reqs[0], Query{}); m.Rcode != dns.RcodeSuccess && k.name != "nxdomain" || m.Truncated {
 			b.Fatalf("%s: unexpected reply\n%v", k.name, m)
 		}
-		b.Run(k.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				Answer(Data{Zones: v}, reqs[i%n], Query{})
-				i++
-			}
-		})
-		b.Run(k.name+"/wire", func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				req := new(dns.Msg)
-				if err := req.Unpack(wires[i%n]); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := Answer(Data{Zones: v}, req, Query{}).Pack(); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-		})
+		benchAnswers(b, k.name, Data{Zones: v}, Query{}, reqs)
 	}
+}
+
+// benchAnswers runs two benchmarks over reqs in turn: name, Answer alone,
+// and name/wire, with the query unpacked and the reply packed.
+func benchAnswers(b *testing.B, name string, d Data, q Query, reqs []*dns.Msg) {
+	wires := make([][]byte, len(reqs))
+	for i, r := range reqs {
+		w, err := r.Pack()
+		if err != nil {
+			b.Fatal(err)
+		}
+		wires[i] = w
+	}
+	b.Run(name, func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			Answer(d, reqs[i%len(reqs)], q)
+			i++
+		}
+	})
+	b.Run(name+"/wire", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			req := new(dns.Msg)
+			if err := req.Unpack(wires[i%len(wires)]); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := Answer(d, req, q).Pack(); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
 }
 
 // BenchmarkAnswerPolicy measures Answer for a name bound to a weighted
@@ -121,7 +129,6 @@ func BenchmarkAnswerPolicy(b *testing.B) {
 		ecs  bool
 	}{{"weighted", false}, {"weighted/ecs", true}} {
 		reqs := make([]*dns.Msg, n)
-		wires := make([][]byte, n)
 		for i := range n {
 			reqs[i] = query("gtm.bench.test.", dns.TypeA)
 			reqs[i].Id = uint16(i)
@@ -130,37 +137,11 @@ func BenchmarkAnswerPolicy(b *testing.B) {
 				opt := reqs[i].IsEdns0()
 				opt.Option = append(opt.Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: net.IPv4(198, 51, byte(i), 0).To4()})
 			}
-			w, err := reqs[i].Pack()
-			if err != nil {
-				b.Fatal(err)
-			}
-			wires[i] = w
 		}
 		q := Query{Client: netip.MustParseAddr("203.0.113.7")}
 		if m := Answer(d, reqs[0], q); m.Rcode != dns.RcodeSuccess || len(m.Answer) != 1 {
 			b.Fatalf("%s: unexpected reply\n%v", k.name, m)
 		}
-		b.Run(k.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				Answer(d, reqs[i%n], q)
-				i++
-			}
-		})
-		b.Run(k.name+"/wire", func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				req := new(dns.Msg)
-				if err := req.Unpack(wires[i%n]); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := Answer(d, req, q).Pack(); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-		})
+		benchAnswers(b, k.name, d, q, reqs)
 	}
 }

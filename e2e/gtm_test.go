@@ -152,20 +152,7 @@ func (n *node) ask(name string, qtype uint16, id uint16, source string, ecs neti
 }
 
 // answerOf is a reply's answer section, A/AAAA/CNAME values joined.
-func answerOf(r *dns.Msg) string {
-	var out []string
-	for _, rr := range r.Answer {
-		switch x := rr.(type) {
-		case *dns.A:
-			out = append(out, x.A.String())
-		case *dns.AAAA:
-			out = append(out, x.AAAA.String())
-		case *dns.CNAME:
-			out = append(out, x.Target)
-		}
-	}
-	return strings.Join(out, ",")
-}
+func answerOf(r *dns.Msg) string { return strings.Join(answers(r), ",") }
 
 // allAnswer waits until every node answers name A with want, and returns
 // how long that took.

@@ -214,7 +214,8 @@ func (n *node) query(name string, qtype uint16) (*dns.Msg, error) {
 	return r, err
 }
 
-// answers returns the A/AAAA values of the answer, or nil.
+// answers returns the A/AAAA addresses and CNAME targets of the answer, or
+// nil.
 func answers(r *dns.Msg) []string {
 	var out []string
 	for _, rr := range r.Answer {
@@ -223,6 +224,8 @@ func answers(r *dns.Msg) []string {
 			out = append(out, x.A.String())
 		case *dns.AAAA:
 			out = append(out, x.AAAA.String())
+		case *dns.CNAME:
+			out = append(out, x.Target)
 		}
 	}
 	return out
