@@ -210,6 +210,22 @@ func TestGTMThreeNodes(t *testing.T) {
 	took = allAnswer(t, nodes, "www.example.com", primaryIP, interval*healthyThreshold+2*time.Second)
 	t.Logf("failback: every node answers the primary %v after it started (bound %v)", took.Round(time.Millisecond), interval*healthyThreshold+2*time.Second)
 
+	// The metrics show the probes and the committed verdict changes.
+	var metrics bytes.Buffer
+	for _, n := range nodes {
+		resp, err := http.Get(n.api() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics.ReadFrom(resp.Body)
+		resp.Body.Close()
+	}
+	for _, want := range []string{`resolvx_health_probes_total{result="failed",type="http"}`, `resolvx_gtm_verdict_commits_total{result="ok"}`, `resolvx_gtm_endpoint_verdict_changes_total{verdict="unhealthy"}`} {
+		if !strings.Contains(metrics.String(), want) {
+			t.Errorf("no %s in the nodes' metrics", want)
+		}
+	}
+
 	// Weighted: identical answers across nodes, query by query.
 	nodes[0].putPolicy(gtm.Policy{Name: "api-weighted", Zone: "example.com", Record: "api", Type: gtm.Weighted, TTL: 5,
 		Endpoints: []gtm.Endpoint{{ID: "a", Address: "192.0.2.1", Weight: 70}, {ID: "b", Address: "192.0.2.2", Weight: 20}, {ID: "c", Address: "192.0.2.3", Weight: 10}}})

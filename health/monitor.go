@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/resolvx/resolvx/gtm"
 )
 
@@ -22,6 +24,8 @@ type MonitorConfig struct {
 	// decided again at once instead of at the next periodic pass. It is
 	// called from probing goroutines and must return quickly.
 	OnChange func()
+	// Registerer, when set, receives the probe metrics.
+	Registerer prometheus.Registerer
 }
 
 // Monitor is this node's share of health checking: it runs the checks of
@@ -35,12 +39,28 @@ type Monitor struct {
 	mu       sync.Mutex
 	jobs     map[string]Job      // by policy and endpoint (Job.key)
 	trackers map[string]*Tracker // by policy
+
+	probes  *prometheus.CounterVec   // by check type and result
+	seconds *prometheus.HistogramVec // by check type
 }
 
 // NewMonitor returns a Monitor with no policies. It stops when ctx ends or
 // Stop is called.
 func NewMonitor(ctx context.Context, cfg MonitorConfig) *Monitor {
-	m := &Monitor{cfg: cfg, jobs: map[string]Job{}, trackers: map[string]*Tracker{}}
+	m := &Monitor{cfg: cfg, jobs: map[string]Job{}, trackers: map[string]*Tracker{},
+		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "resolvx_health_probes_total",
+			Help: "Health probes this node ran, by check type and result (ok, failed).",
+		}, []string{"type", "result"}),
+		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "resolvx_health_probe_duration_seconds",
+			Help:    "How long this node's health probes took, by check type.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
+		}, []string{"type"}),
+	}
+	if cfg.Registerer != nil {
+		cfg.Registerer.MustRegister(m.probes, m.seconds)
+	}
 	m.sched = NewScheduler(ctx, SchedulerConfig{Probe: cfg.Probe, Report: m.report, Concurrency: cfg.Concurrency})
 	return m
 }
@@ -98,6 +118,12 @@ func (m *Monitor) report(policy string, o Observation) {
 	if !ok || t == nil {
 		return
 	}
+	result := "ok"
+	if !o.OK {
+		result = "failed"
+	}
+	m.probes.WithLabelValues(j.Check.Type, result).Inc()
+	m.seconds.WithLabelValues(j.Check.Type).Observe(o.Latency.Seconds())
 	if _, changed := t.Observe(o, j.Check); changed && m.cfg.OnChange != nil {
 		m.cfg.OnChange()
 	}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/resolvx/resolvx/gtm"
 )
 
@@ -39,12 +41,15 @@ type Config struct {
 	// Period is how often the leader decides; DefaultPeriod when zero.
 	Period time.Duration
 	Logger *slog.Logger
+	// Registerer, when set, receives the loop's metrics.
+	Registerer prometheus.Registerer
 }
 
 // Loop is the leader's verdict loop.
 type Loop struct {
-	cfg  Config
-	kick chan struct{}
+	cfg     Config
+	kick    chan struct{}
+	metrics *metrics
 }
 
 // New returns a Loop; Run starts it.
@@ -55,7 +60,7 @@ func New(cfg Config) *Loop {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Loop{cfg: cfg, kick: make(chan struct{}, 1)}
+	return &Loop{cfg: cfg, kick: make(chan struct{}, 1), metrics: newMetrics(cfg.Registerer)}
 }
 
 // Kick asks for a decision now (this node's own observations changed).
@@ -146,8 +151,15 @@ func (l *Loop) Once(ctx context.Context) int {
 			addrs[e.ID] = e.Address
 		}
 		if err := l.cfg.Commit(ctx, p.Name, next, addrs); err != nil {
+			l.metrics.commits.WithLabelValues("failed").Inc()
 			l.cfg.Logger.Warn("verdict: commit failed; deciding again next period", "policy", p.Name, "err", err)
 			continue
+		}
+		l.metrics.commits.WithLabelValues("ok").Inc()
+		for _, e := range p.Endpoints {
+			if h := next.Of(e.ID); h != cur.Of(e.ID) {
+				l.metrics.changes.WithLabelValues(h.String()).Inc()
+			}
 		}
 		committed++
 		l.cfg.Logger.Info("verdict: committed", "policy", p.Name, "health", next.Health, "preferred", next.Preferred)

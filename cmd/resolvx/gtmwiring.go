@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/resolvx/resolvx/cluster"
 	"github.com/resolvx/resolvx/fsm"
 	"github.com/resolvx/resolvx/geo"
@@ -41,7 +43,7 @@ func newGTMWiring(cfg Config, logger *slog.Logger) (*gtmWiring, error) {
 
 // start serves this node's observations on the cluster port and runs its
 // checks and the verdict loop until stop.
-func (w *gtmWiring) start(node *cluster.Node, state *fsm.FSM, writer *fsm.Writer) {
+func (w *gtmWiring) start(node *cluster.Node, state *fsm.FSM, writer *fsm.Writer, reg prometheus.Registerer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
 	collector := &verdict.Collector{
@@ -66,6 +68,7 @@ func (w *gtmWiring) start(node *cluster.Node, state *fsm.FSM, writer *fsm.Writer
 		},
 		LeaderAddr: node.LeaderAddress,
 		Logger:     w.logger,
+		Registerer: reg,
 	})
 	prober := &health.Prober{Resolver: healthResolver(w.cfg, w.logger)}
 	w.monitor = health.NewMonitor(ctx, health.MonitorConfig{
@@ -73,6 +76,7 @@ func (w *gtmWiring) start(node *cluster.Node, state *fsm.FSM, writer *fsm.Writer
 		Probe:       prober.Probe,
 		Concurrency: w.cfg.GTM.ProbeConcurrency,
 		OnChange:    loop.Kick,
+		Registerer:  reg,
 	})
 	collector.Local = w.monitor.Observations
 	node.HandleRPC(verdict.Method, collector.Handle)

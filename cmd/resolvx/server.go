@@ -193,7 +193,7 @@ func runServer(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	go func() { httpErr <- httpSrv.Serve(apiLn) }()
 
 	node.Start(ctx)
-	gtmw.start(node, state, writer)
+	gtmw.start(node, state, writer, reg)
 	// NOTIFY to each zone's secondaries, sent by the leader only.
 	notifyCtx, stopNotify := context.WithCancel(ctx)
 	notifyDone := make(chan struct{})
