@@ -42,7 +42,7 @@ func TestHealthzMetricsDashboard(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || resp.Header.Get("Content-Security-Policy") == "" {
 		t.Fatalf("dashboard: %d %v", resp.StatusCode, resp.Header)
 	}
-	for _, want := range []string{`get("cluster")`, `get("status")`, `get("zones")`, "setInterval(refresh, 2000)", "read_only", "is_leader"} {
+	for _, want := range []string{`get("cluster")`, `get("status")`, `get("zones")`, `get("health")`, "setInterval(refresh, 2000)", "read_only", "is_leader"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the dashboard lacks %q", want)
 		}
