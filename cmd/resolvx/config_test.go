@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/resolvx/resolvx/geo"
 )
 
 func writeFile(t *testing.T, text string) string {
@@ -111,8 +113,38 @@ func TestExampleConfigsLoad(t *testing.T) {
 		if err := cfg.validate(); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
+		if db, err := geo.Open(cfg.GTM.GeoIPDatabase, cfg.GTM.GeoCIDRs); err != nil {
+			t.Errorf("%s: gtm: %v", f, err)
+		} else {
+			db.Close()
+		}
 		if !cfg.Cluster.VIP.Enabled || len(cfg.Cluster.Join) != 4 || cfg.Cluster.Bootstrap {
 			t.Errorf("%s: want the VIP on, four join addresses and no bootstrap: %+v", f, cfg.Cluster)
+		}
+	}
+}
+
+// Invariant: health checks may not be pointed at resolvx itself, and the
+// probe concurrency is bounded.
+func TestGTMConfigRefusesSelf(t *testing.T) {
+	for _, tc := range []struct {
+		resolver string
+		conc     int
+		want     string
+	}{
+		{"127.0.0.1:1053", 16, "resolvx itself"}, // dns.listen
+		{"10.0.0.53:1053", 16, "resolvx itself"}, // the VIP
+		{"not-an-address", 16, "gtm.health_resolver"},
+		{"192.0.2.53:53", 0, "gtm.probe_concurrency"},
+		{"192.0.2.53:53", 16, ""},
+	} {
+		cfg := defaultConfig()
+		cfg.Storage.Path = t.TempDir()
+		cfg.Cluster.VIP.Address = "10.0.0.53/24"
+		cfg.GTM.HealthResolver, cfg.GTM.ProbeConcurrency = tc.resolver, tc.conc
+		err := cfg.validate()
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("resolver %s concurrency %d: %v, want %q", tc.resolver, tc.conc, err, tc.want)
 		}
 	}
 }
