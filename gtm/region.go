@@ -6,10 +6,6 @@ import "strings"
 // endpoint's region matches.
 const RegionAny = "*"
 
-// continents are the continent codes a geographic endpoint may name (the
-// MaxMind continent codes).
-var continents = map[string]bool{"AF": true, "AN": true, "AS": true, "EU": true, "NA": true, "OC": true, "SA": true}
-
 // countries are the officially assigned ISO 3166-1 alpha-2 codes.
 const countries = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ " +
 	"BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ " +
@@ -24,10 +20,17 @@ const countries = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ " +
 	"TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ " +
 	"VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW"
 
-// IsContinent reports whether code is a continent code. Three of them are
-// also country codes (NA Namibia, SA Saudi Arabia, AS American Samoa); in a
+// IsContinent reports whether code is a continent code a geographic
+// endpoint may name (the MaxMind continent codes). Three of them are also
+// country codes (NA Namibia, SA Saudi Arabia, AS American Samoa); in a
 // policy they always mean the continent.
-func IsContinent(code string) bool { return continents[code] }
+func IsContinent(code string) bool {
+	switch code {
+	case "AF", "AN", "AS", "EU", "NA", "OC", "SA":
+		return true
+	}
+	return false
+}
 
 // IsCountry reports whether code is an assigned ISO 3166-1 alpha-2 code.
 func IsCountry(code string) bool {
