@@ -52,7 +52,7 @@ func (c *cli) policyCmd() *cobra.Command {
 			if c.json {
 				return c.printJSON(out)
 			}
-			c.done(fmt.Sprintf("%s policy %s (%s, %d endpoints)", verb, out.Name, out.Type, len(out.Endpoints)), index)
+			c.done(fmt.Sprintf("%s policy %s (%s, %s)", verb, out.Name, out.Type, plural(len(out.Endpoints), "endpoint")), index)
 			return nil
 		},
 	}
@@ -361,4 +361,12 @@ func latency(ms float64, checked *time.Time) string {
 		return "-"
 	}
 	return strconv.FormatFloat(ms, 'f', 1, 64) + "ms"
+}
+
+// plural writes "1 endpoint", "2 endpoints".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
