@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 
@@ -54,6 +56,7 @@ func TestHCLogAdapter(t *testing.T) {
 	h := newHCLog(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})), "raft")
 	h.Named("net").With("peer", "n2").Warn("failed to contact", "err", "refused")
 	h.Debug("hidden")
+	h.Error("closed by us", "error", fmt.Errorf("write tcp: %w", net.ErrClosed))
 	h.StandardLogger(&hclog.StandardLoggerOptions{ForceLevel: hclog.Error}).Print("from std")
 	out := buf.String()
 	for _, want := range []string{"level=WARN", "logger=raft.net", "peer=n2", "err=refused", `msg="failed to contact"`, "level=ERROR", `msg="from std"`} {
@@ -61,7 +64,7 @@ func TestHCLogAdapter(t *testing.T) {
 			t.Fatalf("missing %q in %s", want, out)
 		}
 	}
-	if strings.Contains(out, "hidden") || h.IsDebug() || !h.IsInfo() || h.GetLevel() != hclog.Info {
+	if strings.Contains(out, "hidden") || strings.Contains(out, "closed by us") || h.IsDebug() || !h.IsInfo() || h.GetLevel() != hclog.Info {
 		t.Fatalf("levels: %s", out)
 	}
 }

@@ -3,9 +3,11 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -26,6 +28,17 @@ func newHCLog(l *slog.Logger, name string) hclog.Logger {
 
 const levelTrace = slog.LevelDebug - 4
 
+// closedByUs reports whether one of a log record's arguments is the error
+// of using a connection this process had already closed.
+func closedByUs(args []any) bool {
+	for _, a := range args {
+		if err, ok := a.(error); ok && errors.Is(err, net.ErrClosed) {
+			return true
+		}
+	}
+	return false
+}
+
 func slogLevel(l hclog.Level) slog.Level {
 	switch l {
 	case hclog.Trace:
@@ -44,6 +57,12 @@ func slogLevel(l hclog.Level) slog.Level {
 func (a *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
 	if level == hclog.Off {
 		return
+	}
+	if level > hclog.Debug && closedByUs(args) {
+		// raft's network layer reports reads and writes on a connection
+		// this node closed itself (shutdown, a dropped pipeline) as errors:
+		// expected, and alarming for nothing.
+		level = hclog.Debug
 	}
 	if !a.l.Enabled(context.Background(), slogLevel(level)) {
 		return
