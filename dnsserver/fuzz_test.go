@@ -134,19 +134,11 @@ func (ft *fuzzTarget) waitDrop(t *testing.T, before float64, deadline time.Time)
 // every request of the table tests (Client Subnet options included), every
 // bad packet of the catalogue, and testdata/fuzz/FuzzAnswer.
 func FuzzAnswer(f *testing.F) {
-	for _, c := range answerCases() {
-		req := query(c.Qname, c.Qtype)
-		if c.EDNS > 0 {
-			req.SetEdns0(c.EDNS, c.DO)
-		}
-		if c.Mutate != nil {
-			c.Mutate(req)
-		}
-		if wire, err := req.Pack(); err == nil {
-			f.Add(wire)
-		}
-	}
+	cases := answerCases()
 	for _, c := range policyCases() {
+		cases = append(cases, c.Case)
+	}
+	for _, c := range cases {
 		req := query(c.Qname, c.Qtype)
 		if c.EDNS > 0 {
 			req.SetEdns0(c.EDNS, c.DO)

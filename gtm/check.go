@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/resolvx/resolvx/zone"
 )
 
 // Health-check defaults and bounds.
@@ -73,14 +75,14 @@ func validateCheck(hc HealthCheck, eps []Endpoint) (HealthCheck, error) {
 			hc.Path = "/"
 		}
 		if !strings.HasPrefix(hc.Path, "/") || strings.ContainsAny(hc.Path, " \t\r\n") {
-			return bad("path %q must be an absolute URL path such as /healthz (no scheme, no spaces)", printable(hc.Path))
+			return bad("path %q must be an absolute URL path such as /healthz (no scheme, no spaces)", zone.Printable(hc.Path))
 		}
 		if hc.Method == "" {
 			hc.Method = "GET"
 		}
 		hc.Method = strings.ToUpper(hc.Method)
 		if hc.Method != "GET" && hc.Method != "HEAD" && hc.Method != "POST" {
-			return bad("method %q is not GET, HEAD or POST", printable(hc.Method))
+			return bad("method %q is not GET, HEAD or POST", zone.Printable(hc.Method))
 		}
 		if hc.ExpectedStatus == 0 {
 			hc.ExpectedStatus = 200
@@ -90,7 +92,7 @@ func validateCheck(hc HealthCheck, eps []Endpoint) (HealthCheck, error) {
 		}
 		for k, v := range hc.Headers {
 			if k == "" || strings.ContainsAny(k+v, "\r\n") || strings.ContainsAny(k, " :") {
-				return bad("header %q is not a valid header", printable(k))
+				return bad("header %q is not a valid header", zone.Printable(k))
 			}
 		}
 	case "dns":
@@ -102,7 +104,7 @@ func validateCheck(hc HealthCheck, eps []Endpoint) (HealthCheck, error) {
 		}
 		hc.RecordType = strings.ToUpper(hc.RecordType)
 		if _, ok := dns.StringToType[hc.RecordType]; !ok {
-			return bad("record_type %q is not a DNS type", printable(hc.RecordType))
+			return bad("record_type %q is not a DNS type", zone.Printable(hc.RecordType))
 		}
 	}
 	if !hc.AllowUnsafeTargets {
@@ -148,14 +150,4 @@ func UnsafeAddr(a netip.Addr) string {
 		return "multicast address"
 	}
 	return ""
-}
-
-// printable replaces control characters for error messages.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
 }

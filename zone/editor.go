@@ -102,7 +102,7 @@ func (e *editor) apply(c Change) error {
 	case OpDelete:
 		return e.remove(c.ID)
 	default:
-		return fmt.Errorf("%w: unknown change operation %q", ErrInvalid, printable(string(c.Op)))
+		return fmt.Errorf("%w: unknown change operation %q", ErrInvalid, Printable(string(c.Op)))
 	}
 }
 

@@ -31,20 +31,20 @@ func CanonicalName(s string) (string, error) {
 	labels := strings.Split(name, ".")
 	for i, l := range labels {
 		if l == "" {
-			return "", fmt.Errorf("%w: name %q has an empty label", ErrInvalid, printable(s))
+			return "", fmt.Errorf("%w: name %q has an empty label", ErrInvalid, Printable(s))
 		}
 		if len(l) > maxLabelLen {
-			return "", fmt.Errorf("%w: label %d of name %q is %d characters long, the limit is %d", ErrInvalid, i+1, printable(s), len(l), maxLabelLen)
+			return "", fmt.Errorf("%w: label %d of name %q is %d characters long, the limit is %d", ErrInvalid, i+1, Printable(s), len(l), maxLabelLen)
 		}
 		if l == "*" {
 			if i != 0 {
-				return "", fmt.Errorf("%w: name %q: \"*\" is only allowed as the leftmost label", ErrInvalid, printable(s))
+				return "", fmt.Errorf("%w: name %q: \"*\" is only allowed as the leftmost label", ErrInvalid, Printable(s))
 			}
 			continue
 		}
 		for j := 0; j < len(l); j++ {
 			if !nameByte(l[j]) {
-				return "", fmt.Errorf("%w: name %q has a character that is not allowed (%q); use letters, digits, '-', '_' or '/'", ErrInvalid, printable(s), printable(string(l[j])))
+				return "", fmt.Errorf("%w: name %q has a character that is not allowed (%q); use letters, digits, '-', '_' or '/'", ErrInvalid, Printable(s), Printable(string(l[j])))
 			}
 		}
 	}
@@ -61,9 +61,9 @@ func nameByte(c byte) bool {
 	return false
 }
 
-// printable replaces control characters so an error message never carries
+// Printable replaces control characters so an error message never carries
 // raw control bytes back to a terminal.
-func printable(s string) string {
+func Printable(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return '?'
@@ -84,7 +84,7 @@ func brief(s string) string {
 		}
 		s = s[:cut] + "…"
 	}
-	return printable(s)
+	return Printable(s)
 }
 
 // lower returns s in lower case. It does not allocate when s has no

@@ -27,7 +27,7 @@ func (v *View) validateTransfer(t Transfer) (Transfer, []netip.Prefix, error) {
 		if err != nil {
 			addr, aerr := netip.ParseAddr(a)
 			if aerr != nil {
-				return out, nil, fmt.Errorf("%w: allow %q is not a CIDR prefix (for example 192.0.2.0/24)", ErrInvalid, printable(a))
+				return out, nil, fmt.Errorf("%w: allow %q is not a CIDR prefix (for example 192.0.2.0/24)", ErrInvalid, Printable(a))
 			}
 			p = netip.PrefixFrom(addr, addr.BitLen())
 		}
@@ -40,14 +40,14 @@ func (v *View) validateTransfer(t Transfer) (Transfer, []netip.Prefix, error) {
 	if t.TSIGKey != "" {
 		k, ok := v.TSIGKey(t.TSIGKey)
 		if !ok {
-			return out, nil, fmt.Errorf("%w: TSIG key %s does not exist", ErrInvalid, printable(t.TSIGKey))
+			return out, nil, fmt.Errorf("%w: TSIG key %s does not exist", ErrInvalid, Printable(t.TSIGKey))
 		}
 		out.TSIGKey = k.Name
 	}
 	for _, n := range t.Notify {
 		ap, err := netip.ParseAddrPort(n)
 		if err != nil || ap.Port() == 0 {
-			return out, nil, fmt.Errorf("%w: notify %q is not an address:port (for example 192.0.2.1:53)", ErrInvalid, printable(n))
+			return out, nil, fmt.Errorf("%w: notify %q is not an address:port (for example 192.0.2.1:53)", ErrInvalid, Printable(n))
 		}
 		if s := ap.String(); !slices.Contains(out.Notify, s) {
 			out.Notify = append(out.Notify, s)
@@ -61,7 +61,7 @@ func (v *View) validateTransfer(t Transfer) (Transfer, []netip.Prefix, error) {
 func (v *View) SetTransfer(zoneName string, t Transfer) (*View, error) {
 	z := v.Zone(zoneName)
 	if z == nil {
-		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, printable(zoneName))
+		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, Printable(zoneName))
 	}
 	t, prefixes, err := v.validateTransfer(t)
 	if err != nil {

@@ -35,7 +35,7 @@ func tsigAlgorithm(name string) (string, bool) {
 func ValidateTSIGKey(k TSIGKey) (TSIGKey, error) {
 	name, err := CanonicalName(k.Name)
 	if err != nil || name == "." {
-		return k, fmt.Errorf("%w: TSIG key name %q is not a valid domain name", ErrInvalid, printable(k.Name))
+		return k, fmt.Errorf("%w: TSIG key name %q is not a valid domain name", ErrInvalid, Printable(k.Name))
 	}
 	k.Name = name
 	alg := strings.TrimSuffix(strings.ToLower(k.Algorithm), ".")
@@ -44,7 +44,7 @@ func ValidateTSIGKey(k TSIGKey) (TSIGKey, error) {
 	}
 	wire, ok := tsigAlgorithm(alg)
 	if !ok {
-		return k, fmt.Errorf("%w: TSIG algorithm %q is not supported; use hmac-sha256 or hmac-sha512", ErrInvalid, printable(k.Algorithm))
+		return k, fmt.Errorf("%w: TSIG algorithm %q is not supported; use hmac-sha256 or hmac-sha512", ErrInvalid, Printable(k.Algorithm))
 	}
 	k.Algorithm = wire
 	b, err := base64.StdEncoding.DecodeString(k.Secret)
@@ -93,7 +93,7 @@ func (v *View) PutTSIGKey(k TSIGKey) (*View, error) {
 func (v *View) DeleteTSIGKey(name string) (*View, error) {
 	k, ok := v.TSIGKey(name)
 	if !ok {
-		return nil, fmt.Errorf("%w: TSIG key %s", ErrNotFound, printable(name))
+		return nil, fmt.Errorf("%w: TSIG key %s", ErrNotFound, Printable(name))
 	}
 	for _, z := range v.Zones() {
 		if z.transfer.TSIGKey == k.Name {

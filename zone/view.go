@@ -85,7 +85,7 @@ func (v *View) CreateZone(name string, soa SOA, index uint64) (*View, error) {
 func (v *View) DeleteZone(name string) (*View, error) {
 	z := v.Zone(name)
 	if z == nil {
-		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, printable(name))
+		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, Printable(name))
 	}
 	return v.withZones(v.zones.Delete(z.name)), nil
 }
@@ -94,7 +94,7 @@ func (v *View) DeleteZone(name string) (*View, error) {
 func (v *View) SetSOA(name string, soa SOA, index uint64) (*View, error) {
 	z := v.Zone(name)
 	if z == nil {
-		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, printable(name))
+		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, Printable(name))
 	}
 	soa, err := ValidateSOA(soa)
 	if err != nil {
@@ -111,7 +111,7 @@ func (v *View) SetSOA(name string, soa SOA, index uint64) (*View, error) {
 func (v *View) Apply(zoneName string, changes []Change, index uint64) (*View, error) {
 	z := v.Zone(zoneName)
 	if z == nil {
-		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, printable(zoneName))
+		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, Printable(zoneName))
 	}
 	e := editZone(z)
 	e.touched = map[rrsetKey]struct{}{}
@@ -133,7 +133,7 @@ func (v *View) Apply(zoneName string, changes []Change, index uint64) (*View, er
 func (v *View) Replace(zoneName string, recs []Record, index uint64) (*View, error) {
 	z := v.Zone(zoneName)
 	if z == nil {
-		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, printable(zoneName))
+		return nil, fmt.Errorf("%w: zone %s", ErrNotFound, Printable(zoneName))
 	}
 	nz, err := BuildZone(z.name, z.soa, z.created, index, recs)
 	if err != nil {
