@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/resolvx/resolvx/internal/testwait"
 )
 
 // Header flag bits (RFC 1035 §4.1.1, RFC 4035 §3.1.6).
@@ -225,13 +227,7 @@ func TestBadPacketsUDP(t *testing.T) {
 			if c.noReply {
 				// The server counts the packet as dropped; then nothing
 				// may be waiting on the socket.
-				deadline := time.Now().Add(5 * time.Second)
-				for dropped(t, reg) == before {
-					if time.Now().After(deadline) {
-						t.Fatal("the packet was neither answered nor counted as dropped")
-					}
-					time.Sleep(5 * time.Millisecond) // poll interval
-				}
+				testwait.For(t, 5*time.Second, "the packet to be answered or counted as dropped", func() bool { return dropped(t, reg) != before })
 				_ = conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 				if n, err := conn.Read(buf); err == nil {
 					t.Fatalf("got a %d-octet reply, want none", n)

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/resolvx/resolvx/internal/testwait"
 )
 
 // fuzzTarget is a real Server and one UDP socket and one TCP connection
@@ -110,15 +112,10 @@ func (ft *fuzzTarget) sendTCP(t *testing.T, data []byte, wantReply bool, before 
 	return b
 }
 
-// waitDrop polls the drop counter until it passes before.
+// waitDrop waits until the drop counter passes before.
 func (ft *fuzzTarget) waitDrop(t *testing.T, before float64, deadline time.Time) {
 	t.Helper()
-	for ft.drops(t) == before {
-		if time.Now().After(deadline) {
-			t.Fatal("a message that gets no reply was not counted as dropped within 2 s")
-		}
-		time.Sleep(time.Millisecond) // poll interval
-	}
+	testwait.For(t, time.Until(deadline), "a message that gets no reply to be counted as dropped", func() bool { return ft.drops(t) != before })
 }
 
 // FuzzAnswer sends arbitrary bytes to a real Server over UDP and over TCP

@@ -267,8 +267,9 @@ func TestGTMThreeNodes(t *testing.T) {
 	// answer must not move for five check intervals.
 	slow.delay.Store(int64(30 * time.Millisecond))
 	fast.delay.Store(0)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	sample := time.NewTicker(100 * time.Millisecond)
+	defer sample.Stop()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); <-sample.C {
 		for _, n := range nodes {
 			r, err := n.ask("edge.example.com", dns.TypeA, 7, "", netip.Prefix{})
 			if err != nil {
@@ -278,7 +279,6 @@ func TestGTMThreeNodes(t *testing.T) {
 				t.Fatalf("latency answer flapped to %s on %s within the hysteresis", got, n.id)
 			}
 		}
-		time.Sleep(100 * time.Millisecond) // sampling rate of the check, not a wait for state
 	}
 	// The chosen one slows down past the hysteresis: the answer moves.
 	fast.delay.Store(int64(400 * time.Millisecond))
