@@ -56,12 +56,12 @@ func (c *Collector) now() time.Time {
 }
 
 // Collect returns the observations of every voter that answered within
-// ctx, each with its age on the observing node's own clock, and one error
-// per voter that did not answer.
-func (c *Collector) Collect(ctx context.Context) ([]Aged, []error) {
+// ctx, each with its age on the observing node's own clock, how many voters
+// there are, and one error per voter that did not answer.
+func (c *Collector) Collect(ctx context.Context) ([]Aged, int, []error) {
 	voters, err := c.Voters()
 	if err != nil {
-		return nil, []error{fmt.Errorf("voters: %w", err)}
+		return nil, 0, []error{fmt.Errorf("voters: %w", err)}
 	}
 	var (
 		mu   sync.Mutex
@@ -98,7 +98,7 @@ func (c *Collector) Collect(ctx context.Context) ([]Aged, []error) {
 		}()
 	}
 	wg.Wait()
-	return out, errs
+	return out, len(voters), errs
 }
 
 // Aged is an observation with its age on the node that made it.
@@ -110,7 +110,7 @@ type Aged struct {
 // Observations returns every voter's observations (for the API), ignoring
 // voters that do not answer within ctx; the error says which did not.
 func (c *Collector) Observations(ctx context.Context) ([]gtm.Observation, error) {
-	aged, errs := c.Collect(ctx)
+	aged, _, errs := c.Collect(ctx)
 	out := make([]gtm.Observation, len(aged))
 	for i, a := range aged {
 		out[i] = a.Observation

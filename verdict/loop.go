@@ -120,16 +120,14 @@ func (l *Loop) kickLeader(ctx context.Context) {
 func (l *Loop) Once(ctx context.Context) int {
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.Period)
 	defer cancel()
-	voters, err := l.cfg.Collector.Voters()
-	if err != nil {
-		l.cfg.Logger.Warn("verdict: no configuration", "err", err)
-		return 0
-	}
-	quorum := len(voters)/2 + 1
-	aged, errs := l.cfg.Collector.Collect(ctx)
+	aged, voters, errs := l.cfg.Collector.Collect(ctx)
 	for _, err := range errs {
 		l.cfg.Logger.Debug("verdict: a voter did not report", "err", err)
 	}
+	if voters == 0 {
+		return 0
+	}
+	quorum := voters/2 + 1
 	st := l.cfg.State()
 	byPolicy := map[string][]Aged{}
 	for _, a := range aged {
