@@ -63,7 +63,8 @@
 //     left out (whole RRsets, in order, as many as fit); if the reply does
 //     not fit without them, it keeps only the question and OPT and sets TC,
 //     as Knot does.
-//   - Odd requests: QR=1 → no reply; QDCOUNT ≠ 1 → FORMERR; opcode other
+//   - Odd requests: QR=1 → no reply; QDCOUNT ≠ 1 → FORMERR (QDCOUNT > 1
+//     rejected by the listener before unpacking: header only); opcode other
 //     than QUERY (NOTIFY included, for now) → NOTIMP; class 0 (reserved,
 //     and what miekg/dns unpacks from a question cut after its type) →
 //     FORMERR; any other class but IN (CHAOS too: no version disclosure)

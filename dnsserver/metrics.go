@@ -49,7 +49,7 @@ func newMetrics() *metrics {
 		}, []string{"proto"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "resolvx_dns_dropped_total",
-			Help: "DNS messages not answered by Answer: responses (QR=1) and malformed messages (answered FORMERR by the listener when their header is readable).",
+			Help: "DNS messages not answered by Answer: responses (QR=1), messages with more than one question and malformed messages (both answered FORMERR by the listener, header only, when their header is readable).",
 		}, []string{"reason"}),
 		panics: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "resolvx_dns_panics_total",

@@ -270,11 +270,21 @@ func (s *Server) Addr() string {
 // the rest itself; miekg/dns's default would reject QDCOUNT ≠ 1, UPDATE and
 // more than two additional records before we see them. Responses are
 // dropped: answering them invites reflection loops.
+//
+// A query with more than one question is rejected here (FORMERR, RFC 9619)
+// before it is unpacked: when such a message fails to unpack, miekg/dns
+// answers FORMERR with every question it had read copied into the reply,
+// a reply many times the query's size that ignores the UDP size limit.
+// Rejected here, the reply is the bare header.
 func (s *Server) accept(h dns.Header) dns.MsgAcceptAction {
 	const qr = 1 << 15
 	if h.Bits&qr != 0 {
 		s.met.drop("response")
 		return dns.MsgIgnore
+	}
+	if h.Qdcount > 1 {
+		s.met.drop("questions")
+		return dns.MsgReject
 	}
 	return dns.MsgAccept
 }
